@@ -1,0 +1,154 @@
+import os
+from urllib.parse import urlparse
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+
+from advisor.recommend import TASKS
+
+# The CONTRACT's line between small and large models.
+SLM_MAX_PARAMS_B = 15
+
+env_var_name = RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "Use an environment variable's name, like OPENAI_API_KEY.")
+
+
+def validate_http_url(value: str) -> None:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValidationError("Enter an http:// or https:// URL.")
+
+
+def validate_task_scores(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("Give an object of task name → score between 0 and 1.")
+    for task, score in value.items():
+        if task not in TASKS:
+            raise ValidationError(f"Unknown task {task!r}; use one of: {', '.join(TASKS)}.")
+        if not isinstance(score, (int, float)) or isinstance(score, bool) or not 0 <= score <= 1:
+            raise ValidationError(f"The score for {task!r} must be a number between 0 and 1.")
+
+
+def validate_task_list(value) -> None:
+    if not isinstance(value, list) or any(task not in TASKS for task in value):
+        raise ValidationError(f"Give a list of tasks from: {', '.join(TASKS)}.")
+
+
+class Provider(models.Model):
+    class Kind(models.TextChoices):
+        OPENAI = "openai", "OpenAI-compatible HTTP API"
+        TRANSFORMERS = "transformers", "Hugging Face transformers in the worker"
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    base_url = models.URLField(blank=True, validators=[validate_http_url], help_text="OpenAI-compatible providers only, e.g. https://api.openai.com/v1")
+    api_key_env = models.CharField(
+        "API key variable", max_length=100, blank=True, validators=[env_var_name],
+        help_text="The name of the environment variable that holds the key. The key itself is never stored.",
+    )
+    hosted = models.BooleanField(default=True, help_text="Runs on a third party's servers (data leaves your machines).")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.kind == self.Kind.OPENAI and not self.base_url:
+            raise ValidationError({"base_url": "An OpenAI-compatible provider needs a base URL."})
+        if self.kind == self.Kind.TRANSFORMERS:
+            if self.base_url:
+                raise ValidationError({"base_url": "A transformers provider runs in the worker and takes no URL."})
+            if self.hosted:
+                raise ValidationError({"hosted": "A transformers provider runs on your own workers, so it is not hosted."})
+
+    @property
+    def api_key_is_set(self) -> bool:
+        return bool(self.api_key_env and os.environ.get(self.api_key_env))
+
+
+class LanguageModelQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+    def slms(self):
+        return self.filter(open_weights=True, params_b__isnull=False, params_b__lte=SLM_MAX_PARAMS_B)
+
+    def llms(self):
+        return self.exclude(pk__in=self.slms().values("pk"))
+
+
+class LanguageModel(models.Model):
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=120)
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="models")
+    remote_name = models.CharField(max_length=200, blank=True, help_text="The model id the API expects (OpenAI-compatible providers).")
+    weights = models.CharField(
+        max_length=300, blank=True,
+        help_text="transformers models: a Hugging Face repo id, a local path, repo_or_path:FILE.gguf, or bundled:NAME.",
+    )
+    params_b = models.FloatField("parameters (B)", null=True, blank=True, validators=[MinValueValidator(0)], help_text="Billions; empty where the vendor does not say.")
+    context_tokens = models.PositiveIntegerField(null=True, blank=True)
+    open_weights = models.BooleanField(default=False)
+    licence = models.CharField(max_length=100, blank=True)
+    input_usd_per_mtok = models.FloatField("input $/Mtok", default=0, validators=[MinValueValidator(0)])
+    output_usd_per_mtok = models.FloatField("output $/Mtok", default=0, validators=[MinValueValidator(0)])
+    quality = models.FloatField(
+        default=0.5, validators=[MinValueValidator(0)],
+        help_text="General capability between 0 and 1 (e.g. MMLU ÷ 100); the advisor ranks by it.",
+    )
+    quality_source = models.CharField(max_length=200, blank=True)
+    task_scores = models.JSONField(default=dict, blank=True, validators=[validate_task_scores], help_text="Per-task scores (0..1) overriding quality.")
+    good_for = models.JSONField(default=list, blank=True, validators=[validate_task_list])
+    layers = models.PositiveIntegerField(null=True, blank=True)
+    kv_heads = models.PositiveIntegerField("KV heads", null=True, blank=True)
+    head_dim = models.PositiveIntegerField(null=True, blank=True)
+    hidden_size = models.PositiveIntegerField(null=True, blank=True)
+    release_date = models.DateField(null=True, blank=True)
+    source_url = models.URLField(blank=True, validators=[validate_http_url], help_text="Where the figures come from.")
+    price_source = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LanguageModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider__name", "params_b", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.quality is not None and self.quality > 1:
+            raise ValidationError({"quality": "Quality is between 0 and 1."})
+        try:
+            kind = self.provider.kind
+        except Provider.DoesNotExist:
+            kind = None
+        if kind == Provider.Kind.OPENAI and not self.remote_name:
+            raise ValidationError({"remote_name": "An OpenAI-compatible model needs the model id the API expects."})
+        if kind == Provider.Kind.TRANSFORMERS and not self.weights:
+            raise ValidationError({"weights": "A transformers model needs weights (repo id, path or bundled:NAME)."})
+
+    @property
+    def is_slm(self) -> bool:
+        return self.open_weights and self.params_b is not None and self.params_b <= SLM_MAX_PARAMS_B
+
+    @property
+    def hosted(self) -> bool:
+        return self.provider.hosted
+
+    @property
+    def runtime(self) -> str:
+        return self.provider.kind
+
+    @property
+    def runnable_here(self) -> bool:
+        """Whether a trial can run this model on this installation without further set-up."""
+        from advisor.trials.runners.weights import weights_available_offline
+
+        if self.provider.kind == Provider.Kind.TRANSFORMERS:
+            return weights_available_offline(self.weights)
+        return not self.provider.api_key_env or self.provider.api_key_is_set

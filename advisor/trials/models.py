@@ -1,0 +1,102 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from advisor.catalogue.models import LanguageModel
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+FINISHED = (Status.DONE, Status.FAILED)
+
+
+class Trial(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trials")
+    prompt = models.TextField()
+    system = models.TextField(blank=True)
+    max_tokens = models.PositiveIntegerField(default=256)
+    temperature = models.FloatField(default=0.0)
+    blind = models.BooleanField(default=False, help_text="Hide model names until the vote.")
+    shared = models.BooleanField(default=False, help_text="Anyone with the link may see it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.prompt[:60]
+
+    def get_absolute_url(self) -> str:
+        return reverse("trial", args=[self.id])
+
+    @property
+    def status(self) -> str:
+        statuses = {run.status for run in self.runs.all()}
+        if not statuses or statuses <= {Status.QUEUED}:
+            return Status.QUEUED
+        if statuses & {Status.QUEUED, Status.RUNNING}:
+            return Status.RUNNING
+        return Status.DONE if Status.DONE in statuses else Status.FAILED
+
+
+class TrialRun(models.Model):
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="runs")
+    position = models.PositiveSmallIntegerField()
+    model = models.ForeignKey(LanguageModel, null=True, on_delete=models.SET_NULL, related_name="runs")
+    # Kept as text so history survives the catalogue entry's removal.
+    model_slug = models.CharField(max_length=100)
+    model_name = models.CharField(max_length=120)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    output = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    progress = models.CharField(max_length=200, blank=True, help_text="What the run is doing before its first token.")
+    queued_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    queue_ms = models.PositiveIntegerField(null=True, blank=True)
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
+    total_ms = models.PositiveIntegerField(null=True, blank=True)
+    input_tokens = models.PositiveIntegerField(null=True, blank=True)
+    output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    tokens_per_s = models.FloatField(null=True, blank=True)
+    cost_usd = models.FloatField(null=True, blank=True)
+    cost_basis = models.CharField(max_length=200, blank=True)
+    peak_rss_mb = models.PositiveIntegerField(null=True, blank=True)
+    worker_host = models.CharField(max_length=200, blank=True)
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["trial", "position"]
+        constraints = [models.UniqueConstraint(fields=["trial", "position"], name="one_run_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.model_slug} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class Vote(models.Model):
+    class Choice(models.TextChoices):
+        LEFT = "left", "Left is better"
+        RIGHT = "right", "Right is better"
+        TIE = "tie", "Tie"
+        BOTH_BAD = "both_bad", "Both are bad"
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    created_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["trial", "voter"], name="one_vote_per_trial_and_voter")]

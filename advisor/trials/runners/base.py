@@ -1,0 +1,46 @@
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    runtime: str  # "transformers" | "openai"
+    weights: str = ""  # transformers
+    base_url: str = ""  # openai
+    remote_name: str = ""  # openai
+    api_key_env: str = ""  # openai: the variable's name, never the key
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    system: str = ""
+    max_tokens: int = 256
+    temperature: float = 0.0
+    time_limit_s: float = 300.0
+
+    def messages(self) -> list[dict]:
+        system = [{"role": "system", "content": self.system}] if self.system else []
+        return system + [{"role": "user", "content": self.prompt}]
+
+
+@dataclass(frozen=True)
+class Loading:
+    """Before the first token: what the runner is doing (loading a model, connecting)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Usage:
+    input_tokens: int | None
+    output_tokens: int | None
+    timed_out: bool = False
+
+
+class RunError(Exception):
+    """A run failed for a reason the user can act on; the message says what to do."""

@@ -1,0 +1,62 @@
+"""The glue between the catalogue and the decision engine: specs in, a saved recommendation out."""
+
+from advisor.catalogue.models import LanguageModel
+from advisor.recommend import ModelSpec, Needs, recommend
+
+from .models import Recommendation
+
+
+def model_specs() -> list[ModelSpec]:
+    return [
+        ModelSpec(
+            slug=m.slug, name=m.name, params_b=m.params_b, open_weights=m.open_weights, hosted=m.provider.hosted,
+            context_tokens=m.context_tokens, input_usd_per_mtok=m.input_usd_per_mtok, output_usd_per_mtok=m.output_usd_per_mtok,
+            quality=m.quality, task_scores=dict(m.task_scores or {}), layers=m.layers, kv_heads=m.kv_heads,
+            head_dim=m.head_dim, runnable_here=m.runnable_here,
+        )
+        for m in LanguageModel.objects.active().select_related("provider")
+    ]
+
+
+def recommendation_preview(needs: Needs):
+    return recommend(needs, model_specs())
+
+
+def recommendation_create(*, needs: Needs, answers: dict, user=None) -> Recommendation:
+    result = recommendation_preview(needs).to_dict()
+    saved = Recommendation.objects.create(
+        answers=answers, result=result, verdict=result["verdict"],
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    return saved
+
+
+def recommendation_markdown(saved: Recommendation) -> str:
+    result, answers = saved.result, saved.answers
+    lines = [
+        f"# Recommendation: {result['verdict'].upper()}",
+        "",
+        "## Your answers",
+        "",
+        *(f"- **{key}**: {value}" for key, value in answers.items()),
+        "",
+        "## Scores",
+        "",
+        *(f"- {option}: {score}" for option, score in result["scores"].items()),
+        "",
+        "## Why",
+        "",
+        *(f"- ({reason['favours']}, {reason['factor']}) {reason['text']}" for reason in result["reasons"]),
+        "",
+        "## Monthly cost (USD)",
+        "",
+        *(f"- {option}: {'n/a' if cost is None else f'{cost:,.2f}'}" for option, cost in result["monthly_cost_usd"].items()),
+    ]
+    for option in ("slm", "llm"):
+        lines += ["", f"## {option.upper()} candidates", "", "| model | fits | memory GB | quantization | est. tokens/s | $/month |", "|---|---|---|---|---|---|"]
+        for c in result["candidates"].get(option, []):
+            lines.append(
+                f"| {c['name']} | {'yes' if c.get('fits') else 'no'} | {c.get('memory_gb') or ''} | {c.get('quantization') or ''} "
+                f"| {c.get('est_tokens_per_s') or ''} | {c.get('monthly_cost_usd')} |"
+            )
+    return "\n".join(lines) + "\n"

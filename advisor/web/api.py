@@ -1,0 +1,155 @@
+"""The JSON API (CONTRACT.md): thin views that validate, call a service and answer JSON."""
+
+import base64
+import functools
+import uuid
+
+from django.contrib.auth import authenticate
+from django.http import JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from advisor.trials.models import Trial
+from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+
+from .advice import recommendation_create
+from .forms import AdvisorForm, TrialForm
+from .json_input import BadInput, check_types, read_json_object
+from .trial_access import can_view_trial
+
+RECOMMEND_TYPES = {
+    "task": str, "quality": str, "latency": str, "requests_per_day": int, "input_tokens": int, "output_tokens": int,
+    "budget_usd_month": float, "hardware": dict, "privacy": str, "offline": bool, "fine_tuning": bool, "complex_share": float,
+}
+RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
+HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float}
+TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def errors_response(errors: dict, status: int = 400) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def api_user(request):
+    """The user of a session (with its CSRF check) or of HTTP Basic credentials; None if neither."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.startswith("Basic "):
+        try:
+            username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return authenticate(request, username=username, password=password)
+    if request.user.is_authenticated:
+        if request.method == "POST" and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+            return None
+        return request.user
+    return None
+
+
+def signed_in(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = api_user(request)
+        if user is None:
+            return JsonResponse({"errors": {"auth": ["Sign in, or send HTTP Basic credentials."]}}, status=401)
+        request.api_user = user
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@csrf_exempt
+@require_POST
+def recommend_api(request):
+    try:
+        data = read_json_object(request)
+    except BadInput as exc:
+        return errors_response(exc.errors)
+    errors = check_types(data, RECOMMEND_TYPES, required=RECOMMEND_REQUIRED)
+    hardware = data.get("hardware") if isinstance(data.get("hardware"), dict) else {}
+    errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=("target", "ram_gb"))
+    if errors:
+        return errors_response(errors)
+    flat = {name: data.get(name) for name in RECOMMEND_TYPES if name != "hardware"}
+    flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES}
+    flat["hardware_gpu_vram_gb"] = flat["hardware_gpu_vram_gb"] or 0
+    form = AdvisorForm({name: value for name, value in flat.items() if value is not None})
+    if not form.is_valid():
+        return errors_response({name.replace("hardware_", "hardware.", 1): messages for name, messages in form.errors.items()})
+    saved = recommendation_create(needs=form.needs(), answers=form.answers(), user=request.user)
+    return JsonResponse(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
+
+
+@csrf_exempt
+def trials_api(request):
+    if request.method != "POST":
+        return JsonResponse({"errors": {"method": ["Use POST."]}}, status=405)
+    return _trial_create(request)
+
+
+@signed_in
+def _trial_create(request):
+    try:
+        data = read_json_object(request)
+    except BadInput as exc:
+        return errors_response(exc.errors)
+    errors = check_types(data, TRIAL_TYPES, required=("prompt", "models"))
+    if not errors and not all(isinstance(slug, str) for slug in data["models"]):
+        errors["models"] = ["Must be a list of model slugs."]
+    if errors:
+        return errors_response(errors)
+    slugs = data["models"]
+    form = TrialForm(
+        {name: value for name, value in data.items() if name in TRIAL_TYPES and value is not None} | {"max_tokens": data.get("max_tokens", 256), "temperature": data.get("temperature", 0.0)},
+        model_choices=[(slug, slug) for slug in slugs],
+    )
+    if not form.is_valid():
+        return errors_response(form.errors)
+    try:
+        trial = trial_start(owner=request.api_user, request=TrialRequest(**form.cleaned_data))
+    except TrialRejected as exc:
+        return errors_response(exc.errors, status=exc.status)
+    return JsonResponse({"id": str(trial.id), "url": trial.get_absolute_url()}, status=201)
+
+
+@csrf_exempt
+@require_GET
+@signed_in
+def trial_api(request, trial_id):
+    trial = Trial.objects.filter(pk=trial_id).first() if is_uuid(trial_id) else None
+    if trial is None or not can_view_trial(request.api_user, trial):
+        return JsonResponse({"errors": {"id": ["No such trial."]}}, status=404)
+    runs_sweep(trial.runs.all())
+    return JsonResponse(trial_json(trial))
+
+
+def trial_json(trial: Trial) -> dict:
+    runs = list(trial.runs.all())
+    return {
+        "id": str(trial.id),
+        "status": trial.status,
+        "prompt": trial.prompt,
+        "system": trial.system,
+        "max_tokens": trial.max_tokens,
+        "temperature": trial.temperature,
+        "created_at": trial.created_at.isoformat(),
+        "runs": [
+            {
+                "model": run.model_slug, "name": run.model_name, "status": run.status, "output": run.output,
+                "queue_ms": run.queue_ms, "ttft_ms": run.ttft_ms, "total_ms": run.total_ms,
+                "input_tokens": run.input_tokens, "output_tokens": run.output_tokens, "tokens_per_s": run.tokens_per_s,
+                "cost_usd": run.cost_usd, "cost_basis": run.cost_basis or None, "peak_rss_mb": run.peak_rss_mb,
+                "progress": run.progress or None, "error": run.error or None,
+            }
+            for run in runs
+        ],
+    }

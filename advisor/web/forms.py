@@ -1,0 +1,94 @@
+import math
+
+from django import forms
+from django.conf import settings
+
+from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, Hardware, Needs
+
+LABELS = {
+    "chat": "General chat assistant", "customer_support": "Customer support", "summarization": "Summarization",
+    "extraction": "Extraction (fields from text)", "classification": "Classification / routing", "translation": "Translation",
+    "code": "Code", "creative_writing": "Creative writing", "reasoning": "Multi-step reasoning", "research": "Research / broad knowledge",
+    "good_enough": "Good enough", "high": "High", "best": "The best available",
+    "realtime": "Real time (under 1 s to first token)", "interactive": "Interactive (a few seconds)", "batch": "Batch (minutes are fine)",
+    "phone": "Phone", "edge": "Edge device", "laptop": "Laptop", "workstation": "Workstation", "server": "Own server", "cloud": "Rented cloud GPU",
+    "public": "Public", "internal": "Internal", "confidential": "Confidential", "regulated": "Regulated (must never leave our machines)",
+}
+
+
+def _choices(values):
+    return [(value, LABELS.get(value, value)) for value in values]
+
+
+class FiniteFloatField(forms.FloatField):
+    def validate(self, value):
+        super().validate(value)
+        if value is not None and not math.isfinite(value):
+            raise forms.ValidationError("Enter a finite number.")
+
+
+class AdvisorForm(forms.Form):
+    """The advisor's questions. The API flattens its `hardware` object into the hardware_* fields."""
+
+    task = forms.ChoiceField(choices=_choices(TASKS))
+    quality = forms.ChoiceField(choices=_choices(QUALITIES), initial="high")
+    latency = forms.ChoiceField(choices=_choices(LATENCIES), initial="interactive")
+    requests_per_day = forms.IntegerField(min_value=0, max_value=10**9, initial=1000)
+    input_tokens = forms.IntegerField(min_value=0, max_value=10**7, initial=500, help_text="Average per request")
+    output_tokens = forms.IntegerField(min_value=0, max_value=10**7, initial=200, help_text="Average per request")
+    budget_usd_month = FiniteFloatField(min_value=0, max_value=1e9, initial=500, help_text="0: no money for per-token API spend")
+    hardware_target = forms.ChoiceField(label="Hardware", choices=_choices(TARGETS), initial="server")
+    hardware_ram_gb = FiniteFloatField(label="RAM (GB)", min_value=0, max_value=1e5, initial=32)
+    hardware_gpu_vram_gb = FiniteFloatField(label="GPU memory (GB)", min_value=0, max_value=1e5, initial=0, help_text="0: no GPU")
+    privacy = forms.ChoiceField(choices=_choices(PRIVACIES), initial="internal")
+    offline = forms.BooleanField(required=False, label="Must work offline")
+    fine_tuning = forms.BooleanField(required=False, label="We need to fine-tune on our own data")
+    complex_share = FiniteFloatField(
+        required=False, min_value=0, max_value=1, label="Share of hard requests",
+        help_text="0 to 1: the share that needs deep reasoning or creativity (optional)",
+    )
+
+    def needs(self) -> Needs:
+        data = self.cleaned_data
+        return Needs(
+            task=data["task"], quality=data["quality"], latency=data["latency"],
+            requests_per_day=data["requests_per_day"], input_tokens=data["input_tokens"], output_tokens=data["output_tokens"],
+            budget_usd_month=data["budget_usd_month"],
+            hardware=Hardware(target=data["hardware_target"], ram_gb=data["hardware_ram_gb"], gpu_vram_gb=data["hardware_gpu_vram_gb"]),
+            privacy=data["privacy"], offline=data["offline"], fine_tuning=data["fine_tuning"], complex_share=data["complex_share"],
+        )
+
+    def answers(self) -> dict:
+        """The answers in the API's shape (nested hardware), as saved with a recommendation."""
+        data = dict(self.cleaned_data)
+        data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
+        return data
+
+    @classmethod
+    def initial_data(cls) -> dict:
+        return {name: field.initial for name, field in cls.base_fields.items() if field.initial is not None} | {"task": "customer_support"}
+
+
+class TrialForm(forms.Form):
+    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=settings.TRIAL_MAX_PROMPT_CHARS, strip=False)
+    system = forms.CharField(label="System prompt", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=settings.TRIAL_MAX_PROMPT_CHARS)
+    models = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, help_text="Two or more models, side by side")
+    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=128)
+    temperature = FiniteFloatField(min_value=0, max_value=2, initial=0.0)
+    blind = forms.BooleanField(required=False, label="Blind: hide the model names until I vote")
+
+    def __init__(self, *args, model_choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["models"].choices = model_choices
+
+    def clean_prompt(self):
+        prompt = self.cleaned_data["prompt"]
+        if not prompt.strip():
+            raise forms.ValidationError("Write a prompt.")
+        return prompt
+
+    def clean_models(self):
+        models = self.cleaned_data["models"]
+        if len(models) > settings.TRIAL_MAX_MODELS:
+            raise forms.ValidationError(f"Pick at most {settings.TRIAL_MAX_MODELS} models.")
+        return models

@@ -1,0 +1,63 @@
+"""Reading JSON request bodies strictly, so every bad input becomes a 400 that names its field."""
+
+import json
+import math
+
+from django.core.exceptions import RequestDataTooBig
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BadInput(Exception):
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__(errors)
+
+
+class _NotANumber:
+    """Stands for NaN/Infinity, which Python's json accepts but JSON does not."""
+
+
+def read_json_object(request) -> dict:
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES:
+        raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]})
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]}) from None
+    if len(body) > MAX_BODY_BYTES:
+        raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]})
+    try:
+        data = json.loads(body or b"null", parse_constant=lambda name: _NotANumber())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadInput({"body": [f"The body is not valid JSON: {exc}."]}) from None
+    if not isinstance(data, dict):
+        raise BadInput({"body": ["The body must be a JSON object."]})
+    return data
+
+
+def check_types(data: dict, spec: dict[str, type | tuple], *, prefix: str = "", required: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """Errors for missing fields and values of the wrong JSON type (bool is never a number)."""
+    errors: dict[str, list[str]] = {}
+    for name in required:
+        if data.get(name) is None:
+            errors[prefix + name] = ["This field is required."]
+    for name, kind in spec.items():
+        value = data.get(name)
+        if value is None or prefix + name in errors:
+            continue
+        if isinstance(value, _NotANumber):
+            errors[prefix + name] = ["Must be a finite number (NaN and Infinity are not allowed)."]
+        elif kind is int and (isinstance(value, bool) or not isinstance(value, int)):
+            errors[prefix + name] = ["Must be a whole number."]
+        elif kind is float and (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)):
+            errors[prefix + name] = ["Must be a number."]
+        elif kind is bool and not isinstance(value, bool):
+            errors[prefix + name] = ["Must be true or false."]
+        elif kind is str and not isinstance(value, str):
+            errors[prefix + name] = ["Must be a string."]
+        elif kind is dict and not isinstance(value, dict):
+            errors[prefix + name] = ["Must be an object."]
+        elif kind is list and not isinstance(value, list):
+            errors[prefix + name] = ["Must be a list."]
+    return errors

@@ -1,0 +1,25 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+
+class Recommendation(models.Model):
+    """An advisor answer, saved under a shareable URL with the answers that produced it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    answers = models.JSONField()
+    result = models.JSONField()
+    verdict = models.CharField(max_length=10)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.verdict} for {self.answers.get('task')}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("recommendation", args=[self.id])

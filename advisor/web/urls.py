@@ -1,0 +1,22 @@
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("catalogue/", views.catalogue, name="catalogue"),
+    path("advisor/", views.advisor, name="advisor"),
+    path("recommendations/<uuid:rec_id>/", views.recommendation, name="recommendation"),
+    path("recommendations/<uuid:rec_id>.md", views.recommendation_md, name="recommendation-md"),
+    path("recommendations/<uuid:rec_id>.json", views.recommendation_json, name="recommendation-json"),
+    path("trials/", views.trial_history, name="trials"),
+    path("trials/new/", views.trial_new, name="trial-new"),
+    path("trials/<uuid:trial_id>/", views.trial, name="trial"),
+    path("trials/<uuid:trial_id>/runs/<int:position>/", views.trial_run, name="trial-run"),
+    path("trials/<uuid:trial_id>/vote/", views.trial_vote, name="trial-vote"),
+    path("trials/<uuid:trial_id>/share/", views.trial_share, name="trial-share"),
+    path("compare/", views.compare, name="compare"),
+    path("api/recommend", api.recommend_api, name="api-recommend"),
+    path("api/trials", api.trials_api, name="api-trials"),
+    path("api/trials/<str:trial_id>", api.trial_api, name="api-trial"),
+]
