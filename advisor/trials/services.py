@@ -26,10 +26,15 @@ from .models import Status, Trial, TrialRun
 log = logging.getLogger(__name__)
 
 HOSTNAME = socket.gethostname()
-TIMED_OUT = (
-    f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
-    "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
-)
+
+
+def timed_out_message() -> str:
+    return (
+        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
+        "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
+    )
+
+
 WORKER_GONE = "The worker running this stopped before it finished (it was restarted or ran out of memory). Run the trial again."
 
 
@@ -197,7 +202,7 @@ def trial_run_execute(*, run_id: int) -> None:
         run_fail(run, str(exc))
         return
     except SoftTimeLimitExceeded:
-        run_fail(run, TIMED_OUT)
+        run_fail(run, timed_out_message())
         return
     except Exception as exc:
         log.exception("Run %s failed", run.pk)
@@ -220,7 +225,7 @@ def trial_run_execute(*, run_id: int) -> None:
     run.progress = ""
     if usage.timed_out:
         run.status = Status.FAILED
-        run.error = TIMED_OUT
+        run.error = timed_out_message()
     else:
         run.status = Status.DONE
     run.save()

@@ -1,0 +1,13 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from advisor.web.charts import cost_chart_svg
+
+register = template.Library()
+
+
+@register.filter
+def cost_chart(result: dict) -> str:
+    # Safe: the SVG is built from numbers and fixed strings only.
+    current = (result.get("answers") or {}).get("requests_per_day")
+    return mark_safe(cost_chart_svg(result.get("cost_curve") or [], result.get("break_even_requests_per_day"), current))

@@ -1,0 +1,158 @@
+"""Shared fixtures: catalogue rows, a real Celery worker, a real OpenAI-compatible server on loopback."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from django.conf import settings
+
+from advisor.catalogue.models import LanguageModel, Provider
+from advisor.trials.runners import weights
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise TimeoutError(f"gave up waiting for {what} after {timeout} s")
+
+
+def stop_process(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def prepared_bundled_model() -> str:
+    """The plain safetensors copy of the bundled model (made once; later loads are fast)."""
+    return weights.load_path("bundled:smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="session")
+def loopback_llm(prepared_bundled_model):
+    """`transformers serve` on loopback: an OpenAI-compatible server this project did not write."""
+    port = free_port()
+    folder = Path(prepared_bundled_model)
+    log = open(settings.DATA_DIR / "loopback-test-server.log", "w")
+    process = subprocess.Popen(
+        [str(BIN / "transformers"), "serve", folder.name, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=folder.parent, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+
+    def healthy():
+        if process.poll() is not None:
+            raise RuntimeError(f"transformers serve exited; see {log.name}")
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, 120, "transformers serve")
+    yield base_url
+    stop_process(process)
+    log.close()
+
+
+def worker_env(**extra) -> dict:
+    env = dict(os.environ)
+    env["ADVISOR_DATA_DIR"] = str(settings.DATA_DIR)
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        env["DATABASE_URL"] = f"sqlite:///{database['NAME']}"
+    env.update(extra)
+    return env
+
+
+def start_worker(env: dict, *, name: str, log_path: Path) -> subprocess.Popen:
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [str(BIN / "celery"), "-A", "advisor", "worker", "-n", f"{name}@%h", "--loglevel", "INFO", "-c", "2"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90, "the Celery worker")
+    if process.poll() is not None:
+        raise RuntimeError(f"the worker exited; see {log_path}")
+    return process
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, prepared_bundled_model):
+    """A real worker on the embedded default (filesystem broker, the test database)."""
+    log_path = settings.DATA_DIR / "worker-test.log"
+    process = start_worker(worker_env(), name=f"test{os.getpid()}", log_path=log_path)
+    yield process
+    stop_process(process)
+
+
+@pytest.fixture
+def worker(celery_worker_process, transactional_db):
+    """Tests that need the worker use committed data (the worker reads it from its own connection)."""
+    if celery_worker_process.poll() is not None:
+        pytest.fail("the Celery worker died during an earlier test")
+    return celery_worker_process
+
+
+@pytest.fixture
+def local_provider(db):
+    return Provider.objects.create(slug="local", name="This server", kind=Provider.Kind.TRANSFORMERS, hosted=False)
+
+
+@pytest.fixture
+def bundled_model(local_provider):
+    return LanguageModel.objects.create(
+        slug="smollm2-135m-instruct", name="SmolLM2 135M Instruct", provider=local_provider,
+        weights="bundled:smollm2-135m-instruct", params_b=0.135, context_tokens=8192, open_weights=True,
+        layers=30, kv_heads=3, head_dim=64, quality=0.3,
+    )
+
+
+def openai_model(*, slug: str, base_url: str, hosted: bool = False, remote_name: str = "smollm2-135m-instruct",
+                 api_key_env: str = "", input_price: float = 0.0, output_price: float = 0.0) -> LanguageModel:
+    provider = Provider.objects.create(slug=f"p-{slug}", name=f"Provider of {slug}", kind=Provider.Kind.OPENAI,
+                                       base_url=base_url, hosted=hosted, api_key_env=api_key_env)
+    return LanguageModel.objects.create(
+        slug=slug, name=slug, provider=provider, remote_name=remote_name, params_b=None,
+        input_usd_per_mtok=input_price, output_usd_per_mtok=output_price, quality=0.8,
+    )
+
+
+@pytest.fixture
+def served_model(db, loopback_llm):
+    """The loopback server, priced like a hosted model so cost arithmetic can be checked."""
+    return openai_model(slug="served-llm", base_url=loopback_llm, hosted=True, input_price=2.5, output_price=10.0)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(username="ana", password="pw-for-tests")
+
+
+def wait_for_trial(client, trial_id: str, timeout: float = 120) -> dict:
+    def finished():
+        body = client.get(f"/api/trials/{trial_id}").json()
+        return body if body["status"] in ("done", "failed") else None
+
+    return wait_for(finished, timeout, f"trial {trial_id}")

@@ -1,0 +1,108 @@
+"""The runners on their own: the bundled model through transformers, offline, and the
+OpenAI-compatible runner against `transformers serve` and injected faults."""
+
+import pytest
+
+from advisor.trials.runners import GenerationRequest, Loading, RunError, RunTarget, Token, Usage, stream
+
+from .fake_openai_faults import FaultServer
+from .conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+QUESTION = GenerationRequest(prompt="What is the capital of France? Answer in one sentence.", max_tokens=24)
+
+
+def collect(target, request=QUESTION):
+    events = list(stream(target, request))
+    text = "".join(e.text for e in events if isinstance(e, Token))
+    usage = [e for e in events if isinstance(e, Usage)]
+    return events, text, usage[-1] if usage else None
+
+
+def test_bundled_model_generates_offline_through_transformers(prepared_bundled_model, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    events, text, usage = collect(RunTarget(runtime="transformers", weights="bundled:smollm2-135m-instruct"))
+    tokens = [e for e in events if isinstance(e, Token)]
+    assert len(tokens) > 3, "the answer must arrive in pieces, not at once"
+    assert "Paris" in text
+    assert usage.input_tokens > 10 and 0 < usage.output_tokens <= QUESTION.max_tokens
+
+
+def test_max_tokens_caps_local_generation(prepared_bundled_model):
+    request = GenerationRequest(prompt="Count from one to one hundred in words.", max_tokens=5)
+    _, _, usage = collect(RunTarget(runtime="transformers", weights="bundled:smollm2-135m-instruct"), request)
+    assert usage.output_tokens == 5
+
+
+def test_unavailable_local_weights_say_what_to_do(settings):
+    with pytest.raises(RunError, match="Download them"):
+        collect(RunTarget(runtime="transformers", weights="/nonexistent/folder-of-weights"))
+
+
+def test_openai_runner_streams_from_transformers_serve_with_usage(loopback_llm):
+    events, text, usage = collect(RunTarget(runtime="openai", base_url=loopback_llm, remote_name="smollm2-135m-instruct"))
+    assert isinstance(events[0], Loading)
+    assert sum(isinstance(e, Token) for e in events) > 3
+    assert "Paris" in text
+    assert usage.input_tokens > 10 and usage.output_tokens > 3
+
+
+def test_unknown_remote_model_is_named_in_the_error(loopback_llm):
+    with pytest.raises(RunError, match="not-a-model"):
+        collect(RunTarget(runtime="openai", base_url=loopback_llm, remote_name="not-a-model"))
+
+
+def test_refused_connection_says_the_server_is_not_running():
+    target = RunTarget(runtime="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", remote_name="m")
+    with pytest.raises(RunError, match="Cannot connect"):
+        collect(target)
+
+
+def test_missing_api_key_names_the_variable(monkeypatch):
+    monkeypatch.delenv("ADVISOR_TEST_MISSING_KEY", raising=False)
+    target = RunTarget(runtime="openai", base_url="http://127.0.0.1:9/v1", remote_name="m", api_key_env="ADVISOR_TEST_MISSING_KEY")
+    with pytest.raises(RunError, match="ADVISOR_TEST_MISSING_KEY"):
+        collect(target)
+
+
+def test_fake_server_401_says_the_key_was_refused(monkeypatch):
+    monkeypatch.setenv("ADVISOR_TEST_KEY", "sk-wrong")
+    with FaultServer([("status", 401, {"error": {"message": "Incorrect API key", "type": "invalid_request_error"}})]) as server:
+        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="ADVISOR_TEST_KEY")
+        with pytest.raises(RunError, match="API key was refused.*ADVISOR_TEST_KEY"):
+            collect(target)
+
+
+def test_fake_server_429_then_success_is_retried(settings):
+    settings.OPENAI_MAX_RETRIES = 2
+    replies = [("status", 429, {"error": {"message": "slow down"}}), ("stream", ["Hello", " there"], "usage")]
+    with FaultServer(replies) as server:
+        _, text, usage = collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+    assert text == "Hello there"
+    assert server.requests == 2
+    assert usage.output_tokens == 2
+
+
+def test_fake_server_429_every_time_says_rate_limited(settings):
+    settings.OPENAI_MAX_RETRIES = 1
+    with FaultServer([("status", 429, {"error": {"message": "slow down"}})]) as server:
+        with pytest.raises(RunError, match="rate limiting"):
+            collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+
+
+def test_fake_server_500_says_server_error(settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    with FaultServer([("status", 500, {"error": {"message": "boom"}})]) as server:
+        with pytest.raises(RunError, match="server error"):
+            collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+
+
+def test_fake_server_stream_dropped_midway_says_it_broke_off(settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    with FaultServer([("stream", ["partial", " answer"], "drop")]) as server:
+        seen = []
+        with pytest.raises(RunError, match="broke off|Cannot connect"):
+            for event in stream(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"), QUESTION):
+                seen.append(event)
+    assert "".join(e.text for e in seen if isinstance(e, Token)) == "partial answer"

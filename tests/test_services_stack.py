@@ -1,0 +1,118 @@
+"""The scale-out configuration end to end: PostgreSQL, Redis, a real worker and the web server as
+separate processes, driven through the JSON API only; and a worker killed mid-run."""
+
+import base64
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import httpx
+import psycopg
+import pytest
+import redis
+from django.conf import settings
+
+from .conftest import BIN, ROOT, free_port, start_worker, stop_process, wait_for
+
+pytestmark = [pytest.mark.services, pytest.mark.slow]
+
+PG = "postgresql://postgres@127.0.0.1:5432"
+REDIS_DB = 13
+
+
+def _services_up():
+    try:
+        psycopg.connect(f"{PG}/postgres", connect_timeout=3).close()
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=3).ping()
+    except Exception as exc:  # reported as the skip reason
+        return str(exc)
+    return None
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, prepared_bundled_model, loopback_llm):
+    if reason := _services_up():
+        pytest.skip(f"PostgreSQL or Redis is not reachable: {reason}")
+    name = f"advisor_e2e_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis(db=REDIS_DB).flushdb()
+    data_dir = tmp_path_factory.mktemp("stack")
+    # The prepared model is shared, so this stack does not convert it again.
+    (data_dir / "models").symlink_to(settings.PREPARED_MODELS_DIR)
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{name}", CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+               ADVISOR_DATA_DIR=str(data_dir), DJANGO_SECRET_KEY="stack-test")
+    manage = [str(BIN / "python"), "manage.py"]
+    for command in (["migrate", "-v", "0"], ["seed_catalogue"]):
+        subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
+    script = (
+        "from django.contrib.auth.models import User; User.objects.create_user('stack', password='stack-pw');"
+        "from advisor.catalogue.models import Provider;"
+        f"Provider.objects.filter(slug='loopback').update(base_url='{loopback_llm}')"
+    )
+    subprocess.run(manage + ["shell", "-c", script], cwd=ROOT, env=env, check=True, capture_output=True)
+
+    port = free_port()
+    web_log = open(data_dir / "web.log", "w")
+    web = subprocess.Popen(manage + ["runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env,
+                           stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
+    workers = []
+
+    def new_worker():
+        process = start_worker(env, name=f"stack{len(workers)}", log_path=data_dir / f"worker{len(workers)}.log")
+        workers.append(process)
+        return process
+
+    new_worker()
+    auth = "Basic " + base64.b64encode(b"stack:stack-pw").decode()
+    client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": auth}, timeout=10)
+    wait_for(lambda: _answers(client), 60, "the web server")
+    yield client, new_worker, workers
+    client.close()
+    for process in workers + [web]:
+        stop_process(process)
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _answers(client) -> bool:
+    try:
+        return client.get("/").status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _trial(client, trial_id):
+    return client.get(f"/api/trials/{trial_id}").json()
+
+
+def test_postgres_and_redis_run_a_trial_side_by_side(stack):
+    client, _, _ = stack
+    response = client.post("/api/trials", json={"prompt": "Name three colours.", "models": ["smollm2-135m-instruct", "smollm2-135m-instruct-served"], "max_tokens": 32})
+    assert response.status_code == 201, response.text
+    trial_id = response.json()["id"]
+    body = wait_for(lambda: (b := _trial(client, trial_id))["status"] in ("done", "failed") and b, 120, "the trial")
+    assert [run["status"] for run in body["runs"]] == ["done", "done"], body
+    assert all(run["output"] and run["ttft_ms"] and run["tokens_per_s"] for run in body["runs"])
+
+
+def test_a_worker_killed_mid_run_leaves_the_run_failed_not_running(stack):
+    client, new_worker, workers = stack
+    response = client.post("/api/trials", json={"prompt": "Write a very long story about a lighthouse keeper.", "models": ["smollm2-135m-instruct"], "max_tokens": 1000})
+    trial_id = response.json()["id"]
+    wait_for(lambda: (run := _trial(client, trial_id)["runs"][0])["status"] == "running" and run["output"], 60, "the run to stream")
+
+    os.killpg(workers[-1].pid, signal.SIGKILL)  # the whole worker: main process and pool children
+    workers[-1].wait()
+
+    run = wait_for(lambda: (r := _trial(client, trial_id)["runs"][0])["status"] != "running" and r, 30, "the sweep")
+    assert run["status"] == "failed"
+    assert "worker running this stopped" in run["error"]
+    assert run["output"], "the text streamed before the crash is kept"
+
+    # A new worker takes the redelivered message later; the run must stay failed, not restart.
+    new_worker()
+    time.sleep(2)
+    assert _trial(client, trial_id)["runs"][0]["status"] == "failed"

@@ -1,0 +1,110 @@
+"""The run life cycle in-process (no broker): metrics, failures, idempotent redelivery, the sweep."""
+
+import subprocess
+
+import pytest
+
+from advisor.trials import services
+from advisor.trials.models import Status, Trial, TrialRun
+
+from .conftest import openai_model
+from .fake_openai_faults import FaultServer
+
+pytestmark = pytest.mark.django_db
+
+
+def make_run(user, model, **trial_fields) -> TrialRun:
+    trial = Trial.objects.create(owner=user, prompt=trial_fields.pop("prompt", "Say hello."), **trial_fields)
+    return TrialRun.objects.create(trial=trial, position=0, model=model, model_slug=model.slug, model_name=model.name)
+
+
+def test_fake_server_stream_dropped_midway_fails_the_run_and_keeps_the_partial_text(user, settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    with FaultServer([("stream", ["Half", " an", " answer"], "drop")]) as server:
+        run = make_run(user, openai_model(slug="flaky", base_url=server.base_url))
+        services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED
+    assert "broke off" in run.error or "Cannot connect" in run.error
+    assert run.output == "Half an answer"
+    assert run.finished_at is not None
+
+
+def test_cost_of_a_hosted_run_comes_from_the_server_usage_and_catalogue_prices(user):
+    with FaultServer([("stream", ["Hello", " world", "!"], "usage")]) as server:
+        run = make_run(user, openai_model(slug="priced", base_url=server.base_url, hosted=True, input_price=1, output_price=2))
+        services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.DONE
+    assert run.output == "Hello world!"
+    assert (run.input_tokens, run.output_tokens) == (7, 3)
+    assert run.cost_usd == pytest.approx((7 * 1 + 3 * 2) / 1e6)
+
+
+def test_fake_server_without_usage_gets_token_counts_from_the_tokenizer(user, prepared_bundled_model):
+    with FaultServer([("stream", ["Hello", " world", "!"], "no_usage")]) as server:
+        run = make_run(user, openai_model(slug="plain", base_url=server.base_url))
+        services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.DONE
+    assert run.output_tokens == 3  # "Hello", " world", "!" in SmolLM2's tokenizer
+    assert run.input_tokens > 0
+
+
+def test_a_redelivered_run_whose_worker_died_is_failed_not_restarted(user, bundled_model):
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, output="half")
+    services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED
+    assert run.error == services.WORKER_GONE
+    assert run.output == "half"
+
+
+def test_a_finished_run_is_left_alone_when_redelivered(user, bundled_model):
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.DONE, output="final")
+    services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.output) == (Status.DONE, "final")
+
+
+def test_sweep_fails_runs_whose_worker_process_is_gone(user, bundled_model):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, worker_host=services.HOSTNAME, worker_pid=gone.pid)
+    alive = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=alive.pk).update(status=Status.RUNNING, worker_host=services.HOSTNAME, worker_pid=1)
+
+    assert services.runs_sweep() == 1
+    run.refresh_from_db()
+    alive.refresh_from_db()
+    assert run.status == Status.FAILED and run.error == services.WORKER_GONE
+    assert alive.status == Status.RUNNING
+
+
+def test_sweep_fails_silent_runs_of_other_machines(user, bundled_model, settings):
+    settings.TRIAL_STALE_AFTER_S = 0
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, worker_host="elsewhere", worker_pid=1)
+    assert services.runs_sweep() == 1
+
+
+def test_local_run_past_its_time_limit_says_it_timed_out(user, bundled_model, settings, prepared_bundled_model):
+    settings.TRIAL_SOFT_TIME_LIMIT_S = 0.3
+    run = make_run(user, bundled_model, prompt="Write a long story about a dragon.", max_tokens=512)
+    services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED
+    assert run.error.startswith("Timed out")
+    assert run.output_tokens < 512
+
+
+def test_removed_model_fails_with_a_reason(user, bundled_model):
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(model=None)
+    services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED
+    assert "removed" in run.error
