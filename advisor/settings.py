@@ -152,6 +152,8 @@ TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
 TRIAL_STALE_AFTER_S = int(os.environ.get("TRIAL_STALE_AFTER_S", str(TRIAL_HARD_TIME_LIMIT_S + 60)))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
+# Benchmarks only: a file to which workers append when each token was generated.
+TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
 # How often a trial page asks for a running column (ms).
 TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
 # What an hour of this machine costs, to price local runs (labelled as such on the page).

@@ -148,6 +148,13 @@ class _Progress:
     def __init__(self, run: TrialRun):
         self.run = run
         self.saved_at = 0.0
+        # The stream-lag benchmark compares these wall-clock times with when text shows on screen.
+        self.trace = open(settings.TRIAL_TOKEN_TRACE, "a") if settings.TRIAL_TOKEN_TRACE else None
+
+    def token(self) -> None:
+        if self.trace:
+            self.trace.write(f"{self.run.pk} {time.time():.4f} {len(self.run.output)}\n")
+            self.trace.flush()
 
     def save(self, force: bool = False, **fields) -> None:
         now = time.monotonic()
@@ -187,13 +194,13 @@ def trial_run_execute(*, run_id: int) -> None:
     try:
         for event in runners.stream(_target(model), request):
             if isinstance(event, runners.Token):
+                run.output += event.text
+                progress.token()
                 if first_token_at is None:
                     first_token_at = time.monotonic()
-                    run.output += event.text
                     progress.save(force=True, progress="", ttft_ms=_ms(first_token_at - begun))
-                    continue
-                run.output += event.text
-                progress.save()
+                else:
+                    progress.save()
             elif isinstance(event, runners.Loading):
                 progress.save(force=True, progress=event.message[:200])
             elif isinstance(event, runners.Usage):
