@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
+import urllib.request
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -38,9 +38,9 @@ def start_loopback_server(port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
                 return process
-        except httpx.HTTPError:
+        except OSError:
             time.sleep(0.2)
     raise SystemExit("transformers serve did not start")
 

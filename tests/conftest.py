@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
+import urllib.request
 import pytest
 from django.conf import settings
 
@@ -23,6 +23,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
 
 
 def wait_for(predicate, timeout: float, what: str):
@@ -65,10 +73,7 @@ def loopback_llm(prepared_bundled_model):
     def healthy():
         if process.poll() is not None:
             raise RuntimeError(f"transformers serve exited; see {log.name}")
-        try:
-            return httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return http_ok(f"http://127.0.0.1:{port}/health")
 
     wait_for(healthy, 120, "transformers serve")
     yield base_url

@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 
-import httpx
+import httpx2 as httpx  # openai 3.x brings httpx2, the maintained fork of httpx
 import psycopg
 import pytest
 import redis

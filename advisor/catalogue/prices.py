@@ -7,7 +7,8 @@ from genai_prices import Usage, calc_price
 
 from .models import LanguageModel
 
-MILLION = 1_000_000
+# Priced at a small request and scaled, so tiered models get their base (short-context) price.
+SAMPLE_TOKENS = 1000
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,11 @@ def genai_prices_version() -> str:
 def price_per_mtok(remote_name: str, provider_slug: str) -> tuple[float, float] | None:
     """(input, output) USD per million tokens, or None when genai-prices does not know the model."""
     try:
-        result = calc_price(Usage(input_tokens=MILLION, output_tokens=MILLION), remote_name, provider_id=provider_slug)
+        result = calc_price(Usage(input_tokens=SAMPLE_TOKENS, output_tokens=SAMPLE_TOKENS), remote_name, provider_id=provider_slug)
     except LookupError:
         return None
-    return float(result.input_price), float(result.output_price)
+    scale = 1_000_000 / SAMPLE_TOKENS
+    return round(float(result.input_price) * scale, 6), round(float(result.output_price) * scale, 6)
 
 
 def prices_sync(*, dry_run: bool = False) -> tuple[list[PriceChange], list[str]]:

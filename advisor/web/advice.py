@@ -1,5 +1,7 @@
 """The glue between the catalogue and the decision engine: specs in, a saved recommendation out."""
 
+from urllib.parse import urlencode
+
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import ModelSpec, Needs, recommend
 
@@ -29,6 +31,24 @@ def recommendation_create(*, needs: Needs, answers: dict, user=None) -> Recommen
         created_by=user if user is not None and user.is_authenticated else None,
     )
     return saved
+
+
+def try_models(result: dict) -> list[str]:
+    """The top SLM and LLM to try, preferring ones that can run on this installation."""
+    runnable = {m.slug for m in LanguageModel.objects.active().select_related("provider") if m.runnable_here}
+    chosen = []
+    for option in ("slm", "llm"):
+        candidates = [c["slug"] for c in result["candidates"].get(option, [])]
+        if candidates:
+            chosen.append(next((slug for slug in candidates if slug in runnable), candidates[0]))
+    return chosen
+
+
+def answers_query(answers: dict) -> str:
+    """The saved answers as the advisor form's query string, to change and ask again."""
+    flat = {key: value for key, value in answers.items() if key != "hardware" and value not in (None, False)}
+    flat |= {f"hardware_{key}": value for key, value in answers.get("hardware", {}).items()}
+    return urlencode(flat)
 
 
 def recommendation_markdown(saved: Recommendation) -> str:

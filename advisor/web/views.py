@@ -15,7 +15,7 @@ from advisor.trials import stats
 from advisor.trials.models import Trial, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
 
-from .advice import recommendation_create, recommendation_markdown, recommendation_preview
+from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
@@ -52,7 +52,8 @@ def advisor(request):
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
     result = recommendation_preview(form.needs()).to_dict() if form.is_valid() else None
-    context = {"form": form, "result": result, "machine": probe_machine() if request.GET.get("detect") else None}
+    context = {"form": form, "result": result, "try_models": try_models(result) if result else [],
+               "machine": probe_machine() if request.GET.get("detect") else None}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)
@@ -65,7 +66,9 @@ def _recommendation(rec_id) -> Recommendation:
 @require_GET
 def recommendation(request, rec_id):
     saved = _recommendation(rec_id)
-    return render(request, "web/recommendation.html", {"saved": saved, "result": saved.result, "answers": saved.answers})
+    context = {"saved": saved, "result": saved.result, "answers": saved.answers,
+               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result)}
+    return render(request, "web/recommendation.html", context)
 
 
 @require_GET
@@ -165,9 +168,7 @@ def trial_run(request, trial_id, position):
     context = {"trial": trial, "run": run, "hide_names": _names_hidden(request, trial), "poll_ms": settings.TRIAL_POLL_MS}
     response = render(request, "web/trial.html#run", context)
     if run.finished and request.htmx:
-        # The column is final: stop polling, and tell the page so the vote box can appear.
-        response.status_code = HttpResponseStopPolling.status_code
-        response["HX-Trigger"] = "run-finished"
+        response.status_code = HttpResponseStopPolling.status_code  # the column is final
     return response
 
 
