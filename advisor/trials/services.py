@@ -167,7 +167,7 @@ def trial_run_execute(*, run_id: int) -> None:
     """Run one model on its trial's prompt, streaming into the row. Idempotent: a redelivered
     message for a run that already started (its worker died) marks it failed instead of starting over."""
     with transaction.atomic():
-        run = TrialRun.objects.select_for_update().select_related("trial", "model__provider").filter(pk=run_id).first()
+        run = TrialRun.objects.select_for_update(of=("self",)).select_related("trial", "model__provider").filter(pk=run_id).first()
         if run is None or run.status in (Status.DONE, Status.FAILED):
             return
         if run.status == Status.RUNNING:

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
+from .models import TrialRun
 
 
 @shared_task(
@@ -12,4 +13,11 @@ from . import services
     time_limit=settings.TRIAL_HARD_TIME_LIMIT_S + 15,
 )
 def trial_run_execute(run_id: int) -> None:
-    services.trial_run_execute(run_id=run_id)
+    try:
+        services.trial_run_execute(run_id=run_id)
+    except Exception:
+        # Whatever broke, the run must not stay queued or running for ever.
+        run = TrialRun.objects.filter(pk=run_id).first()
+        if run is not None:
+            services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
+        raise
