@@ -5,10 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 
-from advisor.recommend import TASKS
+from advisor.recommend import SLM_MAX_PARAMS_B, TASKS
 
-# The CONTRACT's line between small and large models.
-SLM_MAX_PARAMS_B = 15
 
 env_var_name = RegexValidator(r"^[A-Za-z_][A-Za-z0-9_]*$", "Use an environment variable's name, like OPENAI_API_KEY.")
 

@@ -1,5 +1,14 @@
-# TEMPORARY STUB (lead engineer) so Django can start while the engine is being written; replace freely.
-TASKS = ("chat","customer_support","summarization","extraction","classification","translation","code","creative_writing","reasoning","research")
-QUALITIES = ("good_enough","high","best"); LATENCIES = ("realtime","interactive","batch")
-TARGETS = ("phone","edge","laptop","workstation","server","cloud"); PRIVACIES = ("public","internal","confidential","regulated")
-Hardware = Needs = ModelSpec = recommend = memory = None
+"""The decision engine: plain Python in, plain Python out, no Django."""
+
+from . import costs, memory
+from .engine import QUALITY_BAR, recommend
+from .types import (
+    LATENCIES, OPTIONS, PRIVACIES, QUALITIES, SLM_MAX_PARAMS_B, TARGETS, TASKS, Candidate, CostAssumptions, CostPoint,
+    Hardware, HybridSplit, ModelSpec, Needs, Reason, Recommendation,
+)
+
+__all__ = [
+    "LATENCIES", "OPTIONS", "PRIVACIES", "QUALITIES", "QUALITY_BAR", "SLM_MAX_PARAMS_B", "TARGETS", "TASKS", "Candidate",
+    "CostAssumptions", "CostPoint", "Hardware", "HybridSplit", "ModelSpec", "Needs", "Reason", "Recommendation",
+    "costs", "memory", "recommend",
+]
