@@ -1,0 +1,140 @@
+"""POST /api/recommend, the advisor pages and the saved, shareable, exportable results."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT_EXAMPLE = {
+    "task": "customer_support", "quality": "high", "latency": "interactive", "requests_per_day": 20000,
+    "input_tokens": 500, "output_tokens": 200, "budget_usd_month": 1500,
+    "hardware": {"target": "server", "ram_gb": 64, "gpu_vram_gb": 24}, "privacy": "internal",
+    "offline": False, "fine_tuning": False, "complex_share": 0.2,
+}
+
+
+@pytest.fixture(autouse=True)
+def seeded(db):
+    call_command("seed_catalogue", verbosity=0)
+
+
+def post(client, body, raw=False):
+    return client.post("/api/recommend", data=body if raw else json.dumps(body), content_type="application/json")
+
+
+def test_contract_example_answers_with_the_contract_shape(client):
+    response = post(client, CONTRACT_EXAMPLE)
+    assert response.status_code == 200
+    data = response.json()
+    assert data["verdict"] in ("slm", "llm", "hybrid")
+    assert data["scores"][data["verdict"]] == max(data["scores"].values())
+    assert data["reasons"] and all({"factor", "favours", "text"} <= set(r) for r in data["reasons"])
+    llm = data["candidates"]["llm"][0]
+    expected = 20000 * 30 * (500 * llm["input_usd_per_mtok"] + 200 * llm["output_usd_per_mtok"]) / 1e6
+    assert llm["monthly_cost_usd"] == pytest.approx(expected, abs=0.01)
+    assert data["monthly_cost_usd"]["llm"] == llm["monthly_cost_usd"]
+    assert data["url"].startswith("/recommendations/")
+    assert client.get(data["url"]).status_code == 200
+
+
+def test_regulated_gets_no_hosted_model(client):
+    data = post(client, CONTRACT_EXAMPLE | {"privacy": "regulated"}).json()
+    assert not any(c["hosted"] for option in ("slm", "llm") for c in data["candidates"][option])
+    assert data["verdict"] != "llm"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"task": "poetry"}, "task"),
+        ({"task": 3}, "task"),
+        ({"quality": None}, "quality"),
+        ({"requests_per_day": -1}, "requests_per_day"),
+        ({"requests_per_day": 1.5}, "requests_per_day"),
+        ({"requests_per_day": "100"}, "requests_per_day"),
+        ({"requests_per_day": True}, "requests_per_day"),
+        ({"budget_usd_month": -5}, "budget_usd_month"),
+        ({"hardware": "server"}, "hardware"),
+        ({"hardware": {"target": "mainframe", "ram_gb": 8}}, "hardware.target"),
+        ({"hardware": {"target": "server"}}, "hardware.ram_gb"),
+        ({"hardware": {"target": "server", "ram_gb": -1}}, "hardware.ram_gb"),
+        ({"offline": "yes"}, "offline"),
+        ({"complex_share": 1.5}, "complex_share"),
+        ({"privacy": "secret"}, "privacy"),
+        ({"latency": "soon"}, "latency"),
+    ],
+)
+def test_bad_input_is_a_400_naming_the_field(client, change, field):
+    response = post(client, CONTRACT_EXAMPLE | change)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+
+
+@pytest.mark.parametrize("missing", ["task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy"])
+def test_missing_fields_are_named(client, missing):
+    body = {k: v for k, v in CONTRACT_EXAMPLE.items() if k != missing}
+    response = post(client, body)
+    assert response.status_code == 400
+    assert missing in response.json()["errors"]
+
+
+@pytest.mark.parametrize(
+    "raw, field",
+    [
+        ("{not json", "body"),
+        ("[1, 2]", "body"),
+        ("", "body"),
+        (json.dumps(CONTRACT_EXAMPLE).replace("1500", "NaN"), "budget_usd_month"),
+        (json.dumps(CONTRACT_EXAMPLE).replace("1500", "Infinity"), "budget_usd_month"),
+        (json.dumps(CONTRACT_EXAMPLE | {"padding": "x" * 100_000}), "body"),
+        (b"\xff\xfe", "body"),
+    ],
+)
+def test_malformed_bodies_are_a_400_never_a_500(client, raw, field):
+    response = post(client, raw, raw=True)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_get_is_not_allowed(client):
+    assert client.get("/api/recommend").status_code == 405
+
+
+def test_saved_result_exports_as_markdown_and_json(client):
+    url = post(client, CONTRACT_EXAMPLE).json()["url"]
+    markdown = client.get(url.rstrip("/") + ".md")
+    assert markdown["Content-Type"].startswith("text/markdown")
+    assert "# Recommendation:" in markdown.content.decode()
+    exported = client.get(url.rstrip("/") + ".json").json()
+    assert exported["answers"]["task"] == "customer_support"
+    assert exported["verdict"] in ("slm", "llm", "hybrid")
+
+
+def test_advisor_page_previews_and_htmx_gets_only_the_result(client):
+    page = client.get("/advisor/").content.decode()
+    assert 'data-testid="verdict"' in page and "<form" in page
+    partial = client.get("/advisor/?task=creative_writing&quality=best&latency=interactive&requests_per_day=100&input_tokens=500"
+                         "&output_tokens=500&budget_usd_month=1000&hardware_target=laptop&hardware_ram_gb=16&hardware_gpu_vram_gb=0&privacy=public",
+                         HTTP_HX_REQUEST="true", HTTP_HX_TARGET="result")
+    body = partial.content.decode()
+    assert "<form" not in body and 'data-verdict="llm"' in body
+
+
+def test_advisor_form_errors_sit_next_to_the_field(client):
+    response = client.post("/advisor/", {"task": "chat", "requests_per_day": "-3"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-field="requests_per_day"' in body
+
+
+def test_saving_the_form_redirects_to_a_shareable_result(client):
+    data = {"task": "classification", "quality": "good_enough", "latency": "realtime", "requests_per_day": "5000",
+            "input_tokens": "100", "output_tokens": "5", "budget_usd_month": "0", "hardware_target": "phone",
+            "hardware_ram_gb": "8", "hardware_gpu_vram_gb": "0", "privacy": "internal"}
+    response = client.post("/advisor/", data)
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-verdict="slm"' in page
+    assert "trials/new/?models=" in page
