@@ -194,7 +194,7 @@ def recommend(needs: Needs, models, assumptions: CostAssumptions = CostAssumptio
     elif best_slm_quality < bar:
         gap = bar - best_slm_quality
         slm_score -= min(0.4, 2 * gap)
-        because(gap, "quality", "llm", f"The best small model that fits scores {best_slm_quality:.2f} for this task, under the {bar:.2f} that {needs.quality.replace('_', ' ')} quality needs.")
+        because(gap, "quality", "llm", f"The best small model that fits scores {best_slm_quality:.3f} for this task, under the {bar:.2f} that {needs.quality.replace('_', ' ')} quality needs.")
 
     if not llm_available:
         llm_score = 0.0

@@ -52,7 +52,8 @@ def advisor(request):
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
     result = recommendation_preview(form.needs()).to_dict() if form.is_valid() else None
-    context = {"form": form, "result": result, "try_models": try_models(result) if result else [],
+    context = {"form": form, "result": result, "answers": form.answers() if result else {},
+               "try_models": try_models(result) if result else [],
                "machine": probe_machine() if request.GET.get("detect") else None}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)

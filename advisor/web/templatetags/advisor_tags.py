@@ -6,8 +6,7 @@ from advisor.web.charts import cost_chart_svg
 register = template.Library()
 
 
-@register.filter
-def cost_chart(result: dict) -> str:
+@register.simple_tag
+def cost_chart(result: dict, requests_per_day=None) -> str:
     # Safe: the SVG is built from numbers and fixed strings only.
-    current = (result.get("answers") or {}).get("requests_per_day")
-    return mark_safe(cost_chart_svg(result.get("cost_curve") or [], result.get("break_even_requests_per_day"), current))
+    return mark_safe(cost_chart_svg(result.get("cost_curve") or [], result.get("break_even_requests_per_day"), requests_per_day))
