@@ -18,6 +18,7 @@ def django_on_scratch_database() -> Path:
     scratch = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisor.settings")
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")  # Django's test client
     import django
     from django.core.management import call_command
 

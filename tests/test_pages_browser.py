@@ -107,7 +107,10 @@ def test_detect_this_machine_fills_the_hardware(page, catalogue):
 def test_form_errors_show_next_to_the_field(page, catalogue):
     page.goto("/advisor/")
     page.fill("#id_requests_per_day", "-5")
-    page.click("[data-testid=save]")
+    page.press("#id_requests_per_day", "Tab")
+    page.get_by_text("Fix the answers marked").wait_for()  # the live preview says the answers need fixing
+    with page.expect_navigation():
+        page.click("[data-testid=save]")
     error = page.locator(".field.has-error [data-field=requests_per_day]")
     assert "greater than or equal to 0" in error.inner_text()
 
