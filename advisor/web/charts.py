@@ -2,7 +2,7 @@
 
 import math
 
-WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP, PAD_RIGHT = 640, 300, 70, 40, 20, 20
+WIDTH, HEIGHT, PAD_LEFT, PAD_BOTTOM, PAD_TOP, PAD_RIGHT = 640, 300, 70, 40, 20, 45
 COLOURS = {"slm": "#1b7f5b", "llm": "#8a3ffc", "hybrid": "#d97706"}
 
 

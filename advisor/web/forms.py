@@ -36,7 +36,7 @@ class AdvisorForm(forms.Form):
     requests_per_day = forms.IntegerField(min_value=0, max_value=10**9, initial=1000)
     input_tokens = forms.IntegerField(min_value=0, max_value=10**7, initial=500, help_text="Average per request")
     output_tokens = forms.IntegerField(min_value=0, max_value=10**7, initial=200, help_text="Average per request")
-    budget_usd_month = FiniteFloatField(min_value=0, max_value=1e9, initial=500, help_text="0: no money for per-token API spend")
+    budget_usd_month = FiniteFloatField(label="Monthly budget for API spend (USD)", min_value=0, max_value=1e9, initial=500, help_text="0: no money for per-token API spend")
     hardware_target = forms.ChoiceField(label="Hardware", choices=_choices(TARGETS), initial="server")
     hardware_ram_gb = FiniteFloatField(label="RAM (GB)", min_value=0, max_value=1e5, initial=32)
     hardware_gpu_vram_gb = FiniteFloatField(label="GPU memory (GB)", min_value=0, max_value=1e5, initial=0, help_text="0: no GPU")
