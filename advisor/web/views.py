@@ -15,6 +15,7 @@ from advisor.trials import stats
 from advisor.trials.models import Trial, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
 
+from .api import is_uuid
 from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
@@ -120,19 +121,13 @@ def trial_new(request):
     else:
         initial = {"models": _default_models(request)}
         if rerun := request.GET.get("rerun"):
-            source = Trial.objects.filter(pk=rerun, owner=request.user).first() if _is_uuid(rerun) else None
+            source = Trial.objects.filter(pk=rerun, owner=request.user).first() if is_uuid(rerun) else None
             if source:
                 initial |= {"prompt": source.prompt, "system": source.system, "max_tokens": source.max_tokens,
                             "temperature": source.temperature, "blind": source.blind,
                             "models": [run.model_slug for run in source.runs.all()]}
         form = TrialForm(initial=initial, model_choices=choices)
     return render(request, "web/trial_new.html", {"form": form})
-
-
-def _is_uuid(value: str) -> bool:
-    from .api import is_uuid
-
-    return is_uuid(value)
 
 
 def _viewable_trial(request, trial_id) -> Trial:
