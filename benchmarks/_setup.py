@@ -1,5 +1,6 @@
 """Shared set-up for the benchmark scripts: Django on a scratch database, a loopback server."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def django_on_scratch_database() -> Path:
     from django.core.management import call_command
 
     django.setup()
+    logging.getLogger("httpx2").setLevel(logging.WARNING)  # one line per request drowns the figures
     call_command("migrate", verbosity=0)
     call_command("seed_catalogue", verbosity=0)
     return scratch
