@@ -26,7 +26,7 @@ const record = () => {
     if (n > (seen.get(model) || 0)) { seen.set(model, n); window.__shown.push([model, Date.now() / 1000, n]); }
   }
 };
-new MutationObserver(record).observe(document.body, {subtree: true, childList: true, characterData: true});
+new MutationObserver(record).observe(document, {subtree: true, childList: true, characterData: true});
 """
 
 
@@ -86,7 +86,10 @@ def main():
                 page.click("[data-testid=run-trial]")
                 page.wait_for_url("**/trials/*-*/")
                 page.wait_for_function("[...document.querySelectorAll('[data-testid=run-status]')].every(b => ['done','failed'].includes(b.textContent.trim()))", timeout=180_000)
-                lags.extend(match(trace, page.evaluate("window.__shown")))
+                shown = page.evaluate("window.__shown")
+                matched = match(trace, shown)
+                print(f"trial: {len(trace.read_text().splitlines())} tokens traced, {len(shown)} screen updates, {len(matched)} matched")
+                lags.extend(matched)
             browser.close()
     finally:
         for process in (worker, web, llm):
