@@ -138,3 +138,23 @@ def test_saving_the_form_redirects_to_a_shareable_result(client):
     page = client.get(response["Location"]).content.decode()
     assert 'data-verdict="slm"' in page
     assert "trials/new/?models=" in page
+
+
+def test_cost_assumptions_can_be_changed_and_are_echoed(client):
+    cheap_power = post(client, CONTRACT_EXAMPLE | {"assumptions": {"usd_per_kwh": 0.0, "amortization_months": 120}}).json()
+    default = post(client, CONTRACT_EXAMPLE).json()
+    assert cheap_power["assumptions"]["usd_per_kwh"] == 0.0
+    assert cheap_power["assumptions"]["amortization_months"] == 120
+    assert cheap_power["monthly_cost_usd"]["slm"] < default["monthly_cost_usd"]["slm"]
+
+
+@pytest.mark.parametrize("assumptions, field", [
+    ({"usd_per_kwh": -1}, "assumptions.usd_per_kwh"),
+    ({"amortization_months": 0}, "assumptions.amortization_months"),
+    ({"gpu_hour_usd": "cheap"}, "assumptions.gpu_hour_usd"),
+    ("none", "assumptions"),
+])
+def test_bad_assumptions_are_named(client, assumptions, field):
+    response = post(client, CONTRACT_EXAMPLE | {"assumptions": assumptions})
+    assert response.status_code == 400
+    assert field in response.json()["errors"]

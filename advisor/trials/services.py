@@ -111,8 +111,14 @@ def _ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
-def _rss_mb() -> int:
-    return round(psutil.Process().memory_info().rss / 2**20)
+def _peak_rss_mb() -> int:
+    # The process's high-water mark (Linux reports KiB), falling back to its current size elsewhere.
+    try:
+        import resource
+
+        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    except (ImportError, OSError):
+        return round(psutil.Process().memory_info().rss / 2**20)
 
 
 @functools.cache
@@ -227,7 +233,7 @@ def trial_run_execute(*, run_id: int) -> None:
         run.tokens_per_s = round((output_tokens - 1) / (ended - first_token_at), 2)
     run.cost_usd, run.cost_basis = run_cost(model, input_tokens, output_tokens, ended - begun)
     if model.provider.kind == Provider.Kind.TRANSFORMERS:
-        run.peak_rss_mb = _rss_mb()
+        run.peak_rss_mb = _peak_rss_mb()
     run.finished_at = timezone.now()
     run.progress = ""
     if usage.timed_out:

@@ -3,7 +3,7 @@
 from urllib.parse import urlencode
 
 from advisor.catalogue.models import LanguageModel
-from advisor.recommend import ModelSpec, Needs, recommend
+from advisor.recommend import CostAssumptions, ModelSpec, Needs, recommend
 
 from .models import Recommendation
 
@@ -20,12 +20,12 @@ def model_specs() -> list[ModelSpec]:
     ]
 
 
-def recommendation_preview(needs: Needs):
-    return recommend(needs, model_specs())
+def recommendation_preview(needs: Needs, assumptions: CostAssumptions = CostAssumptions()):
+    return recommend(needs, model_specs(), assumptions)
 
 
-def recommendation_create(*, needs: Needs, answers: dict, user=None) -> Recommendation:
-    result = recommendation_preview(needs).to_dict()
+def recommendation_create(*, needs: Needs, assumptions: CostAssumptions, answers: dict, user=None) -> Recommendation:
+    result = recommendation_preview(needs, assumptions).to_dict()
     saved = Recommendation.objects.create(
         answers=answers, result=result, verdict=result["verdict"],
         created_by=user if user is not None and user.is_authenticated else None,
@@ -46,8 +46,9 @@ def try_models(result: dict) -> list[str]:
 
 def answers_query(answers: dict) -> str:
     """The saved answers as the advisor form's query string, to change and ask again."""
-    flat = {key: value for key, value in answers.items() if key != "hardware" and value not in (None, False)}
+    flat = {key: value for key, value in answers.items() if key not in ("hardware", "assumptions") and value not in (None, False)}
     flat |= {f"hardware_{key}": value for key, value in answers.get("hardware", {}).items()}
+    flat |= answers.get("assumptions", {})
     return urlencode(flat)
 
 

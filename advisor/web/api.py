@@ -21,9 +21,11 @@ from .trial_access import can_view_trial
 RECOMMEND_TYPES = {
     "task": str, "quality": str, "latency": str, "requests_per_day": int, "input_tokens": int, "output_tokens": int,
     "budget_usd_month": float, "hardware": dict, "privacy": str, "offline": bool, "fine_tuning": bool, "complex_share": float,
+    "assumptions": dict,
 }
 RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
 HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float}
+ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
 
 
@@ -77,16 +79,27 @@ def recommend_api(request):
     errors = check_types(data, RECOMMEND_TYPES, required=RECOMMEND_REQUIRED)
     hardware = data.get("hardware") if isinstance(data.get("hardware"), dict) else {}
     errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=("target", "ram_gb"))
+    assumptions = data.get("assumptions") if isinstance(data.get("assumptions"), dict) else {}
+    errors |= check_types(assumptions, ASSUMPTION_TYPES, prefix="assumptions.")
     if errors:
         return errors_response(errors)
-    flat = {name: data.get(name) for name in RECOMMEND_TYPES if name != "hardware"}
-    flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES}
+    flat = {name: data.get(name) for name in RECOMMEND_TYPES if name not in ("hardware", "assumptions")}
+    flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES} | {name: assumptions.get(name) for name in ASSUMPTION_TYPES}
     flat["hardware_gpu_vram_gb"] = flat["hardware_gpu_vram_gb"] or 0
     form = AdvisorForm({name: value for name, value in flat.items() if value is not None})
     if not form.is_valid():
-        return errors_response({name.replace("hardware_", "hardware.", 1): messages for name, messages in form.errors.items()})
-    saved = recommendation_create(needs=form.needs(), answers=form.answers(), user=request.user)
+        return errors_response({_api_field(name): messages for name, messages in form.errors.items()})
+    saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
     return JsonResponse(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
+
+
+def _api_field(form_field: str) -> str:
+    """The API's name for a form field: hardware_ram_gb → hardware.ram_gb, usd_per_kwh → assumptions.usd_per_kwh."""
+    if form_field.startswith("hardware_"):
+        return form_field.replace("hardware_", "hardware.", 1)
+    if form_field in ASSUMPTION_TYPES:
+        return f"assumptions.{form_field}"
+    return form_field
 
 
 @csrf_exempt

@@ -1,9 +1,12 @@
 import math
+from dataclasses import replace
 
 from django import forms
 from django.conf import settings
 
-from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, Hardware, Needs
+from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
+
+DEFAULT_ASSUMPTIONS = CostAssumptions()
 
 LABELS = {
     "chat": "General chat assistant", "customer_support": "Customer support", "summarization": "Summarization",
@@ -48,6 +51,20 @@ class AdvisorForm(forms.Form):
         help_text="0 to 1: the share that needs deep reasoning or creativity (optional)",
     )
 
+    # Cost assumptions for local hardware: shown with every answer, and changeable here.
+    amortization_months = forms.IntegerField(required=False, min_value=1, max_value=120, label="Hardware written off over (months)",
+                                             help_text=f"default {DEFAULT_ASSUMPTIONS.amortization_months}")
+    usd_per_kwh = FiniteFloatField(required=False, min_value=0, max_value=10, label="Electricity (USD per kWh)",
+                                   help_text=f"default {DEFAULT_ASSUMPTIONS.usd_per_kwh}")
+    gpu_hour_usd = FiniteFloatField(required=False, min_value=0, max_value=1000, label="Cloud GPU rent (USD per hour)",
+                                    help_text=f"default {DEFAULT_ASSUMPTIONS.gpu_hour_usd}")
+
+    ASSUMPTION_FIELDS = ("amortization_months", "usd_per_kwh", "gpu_hour_usd")
+
+    def assumptions(self) -> CostAssumptions:
+        given = {name: self.cleaned_data[name] for name in self.ASSUMPTION_FIELDS if self.cleaned_data.get(name) is not None}
+        return replace(DEFAULT_ASSUMPTIONS, **given)
+
     def needs(self) -> Needs:
         data = self.cleaned_data
         return Needs(
@@ -62,6 +79,9 @@ class AdvisorForm(forms.Form):
         """The answers in the API's shape (nested hardware), as saved with a recommendation."""
         data = dict(self.cleaned_data)
         data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
+        assumptions = {name: data.pop(name) for name in self.ASSUMPTION_FIELDS}
+        if any(value is not None for value in assumptions.values()):
+            data["assumptions"] = {name: value for name, value in assumptions.items() if value is not None}
         return data
 
     @classmethod

@@ -42,7 +42,7 @@ def advisor(request):
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
-            saved = recommendation_create(needs=form.needs(), answers=form.answers(), user=request.user)
+            saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
             return redirect(saved)
     elif request.GET.get("detect"):
         machine = probe_machine()
@@ -52,7 +52,7 @@ def advisor(request):
         form = AdvisorForm(data)
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
-    result = recommendation_preview(form.needs()).to_dict() if form.is_valid() else None
+    result = recommendation_preview(form.needs(), form.assumptions()).to_dict() if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
                "machine": probe_machine() if request.GET.get("detect") else None}
