@@ -171,7 +171,7 @@ def recommend(needs: Needs, models, assumptions: CostAssumptions = CostAssumptio
     # Affordability of the cheapest hosted model at your volume, whether or not a constraint already
     # excludes hosted models: so more volume, less budget or stricter privacy can only lower the LLM score.
     hosted_prices = [(m.input_usd_per_mtok, m.output_usd_per_mtok) for m in models if m.hosted and not m.is_slm]
-    if hosted_prices and needs.requests_per_day > 0:
+    if hosted_prices:
         cheapest = min(costs.hosted_monthly_usd(needs.requests_per_day, needs.input_tokens, needs.output_tokens, *prices) for prices in hosted_prices)
         if cheapest == 0:
             ratio = 0.0
@@ -183,7 +183,7 @@ def recommend(needs: Needs, models, assumptions: CostAssumptions = CostAssumptio
         if affordability < 0 and not no_api_money:
             because(abs(affordability), "requests_per_day", "slm",
                     f"At {needs.requests_per_day:,} requests a day even the cheapest hosted model costs about ${cheapest:,.0f} a month, over your ${needs.budget_usd_month:,.0f} budget for API spend.")
-        elif affordability > 0 and not hosted_banned:
+        elif affordability > 0 and cheapest > 0 and not hosted_banned:
             because(0.1, "budget_usd_month", "llm", f"Your ${needs.budget_usd_month:,.0f} budget easily covers hosted models at this volume (from ${cheapest:,.0f} a month).")
 
     # An SLM option needs a small model that fits and is good enough.
