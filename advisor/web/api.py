@@ -27,6 +27,7 @@ RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_t
 HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float}
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
+TRIAL_DEFAULTS = {"max_tokens": 256, "temperature": 0.0}
 
 
 def is_uuid(value: str) -> bool:
@@ -120,11 +121,10 @@ def _trial_create(request):
         errors["models"] = ["Must be a list of model slugs."]
     if errors:
         return errors_response(errors)
-    slugs = data["models"]
-    form = TrialForm(
-        {name: value for name, value in data.items() if name in TRIAL_TYPES and value is not None} | {"max_tokens": data.get("max_tokens", 256), "temperature": data.get("temperature", 0.0)},
-        model_choices=[(slug, slug) for slug in slugs],
-    )
+    # The API's defaults; the form then applies the same rules as the page. Unknown slugs are left
+    # to trial_start, which names them.
+    fields = TRIAL_DEFAULTS | {name: value for name, value in data.items() if name in TRIAL_TYPES and value is not None}
+    form = TrialForm(fields, model_choices=[(slug, slug) for slug in data["models"]])
     if not form.is_valid():
         return errors_response(form.errors)
     try:
