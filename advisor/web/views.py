@@ -39,6 +39,7 @@ def catalogue(request):
 
 @require_http_methods(["GET", "POST"])
 def advisor(request):
+    machine = None
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
@@ -55,7 +56,7 @@ def advisor(request):
     result = recommendation_preview(form.needs(), form.assumptions()).to_dict() if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
-               "machine": probe_machine() if request.GET.get("detect") else None}
+               "machine": machine}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)
