@@ -130,6 +130,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         # Otherwise the broadcast (control) files land in the working directory.
         "control_folder": str(BROKER_DIR / "control"),
+        # The default (1 s) shows as queue time on every run; listing a folder 10 times a second is cheap.
+        "polling_interval": 0.1,
         "store_processed": False,
     }
 # The database row holds every result; no result backend is needed.
