@@ -156,6 +156,8 @@ TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
 TRIAL_STALE_AFTER_S = int(os.environ.get("TRIAL_STALE_AFTER_S", str(TRIAL_HARD_TIME_LIMIT_S + 60)))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
+# Local models each worker process loads when it starts (comma-separated catalogue weights; empty: none).
+TRIAL_PRELOAD_MODELS = env_list("TRIAL_PRELOAD_MODELS", "bundled:smollm2-135m-instruct")
 # Benchmarks only: a file to which workers append when each token was generated.
 TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
 # How often a trial page asks for a running column (ms).
