@@ -165,3 +165,13 @@ def test_catalogue_page_filters_and_sorts(client, seeded):
     assert sorted_page.index("SmolLM2 135M") < sorted_page.index("Phi-4")
     partial = client.get("/catalogue/?kind=slm", HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial and 'id="catalogue-table"' in partial
+
+
+def test_admin_check_trial_action_starts_a_trial_on_the_selected_models(admin_client, seeded):
+    from advisor.trials.models import Trial
+
+    bundled = LanguageModel.objects.get(slug="smollm2-135m-instruct")
+    response = admin_client.post("/admin/catalogue/languagemodel/", {"action": "run_check_trial", "_selected_action": [bundled.pk]})
+    trial = Trial.objects.get()
+    assert response.status_code == 302 and response["Location"] == trial.get_absolute_url()
+    assert [run.model_slug for run in trial.runs.all()] == ["smollm2-135m-instruct"]
