@@ -1,5 +1,7 @@
 """The cost and memory formulas on known models."""
 
+import math
+
 import pytest
 
 from advisor.recommend import CostAssumptions, Hardware, ModelSpec, costs, memory
@@ -8,18 +10,85 @@ LLAMA_8B = ModelSpec(slug="llama-3.1-8b", name="Llama 3.1 8B", params_b=8.03, op
                      context_tokens=131072, layers=32, kv_heads=8, head_dim=128)
 
 
+# --- Costs -----------------------------------------------------------------------------------------
+
+
 def test_hosted_cost_is_the_contract_formula():
     # 20000 × 30 × (500 × 2.5 + 200 × 10) / 1e6
     assert costs.hosted_monthly_usd(20000, 500, 200, 2.5, 10.0) == pytest.approx(1950.0)
+    assert costs.hosted_monthly_usd(0, 500, 200, 2.5, 10.0) == 0
+
+
+def test_local_cost_is_amortization_plus_energy_and_scales_with_machines():
+    assumptions = CostAssumptions()
+    hardware = Hardware("workstation", 64, 24)
+    idle = costs.local_monthly_usd(0, 500, 200, 50.0, hardware, "interactive", assumptions)
+    # No work: one machine written off over 36 months, idling at a fifth of 450 W all month.
+    assert idle == pytest.approx(4000 / 36 + 24 * 450 * 0.2 * 30 / 1000 * 0.15)
+    # 50 tokens/s: 200 output tokens = 4 s + 500 prompt tokens at 500/s = 1 s per request.
+    assert costs.busy_hours_per_day(100_000, 500, 200, 50.0, assumptions) == pytest.approx(100_000 * 5 / 3600)
+    # ~139 busy hours a day → 6 machines, each busy 23.1 h of 24.
+    busy = costs.local_monthly_usd(100_000, 500, 200, 50.0, hardware, "interactive", assumptions)
+    busy_hours = 100_000 * 5 / 3600
+    energy = (busy_hours * 450 + (6 * 24 - busy_hours) * 450 * 0.2) * 30 / 1000 * 0.15
+    assert busy == pytest.approx(6 * 4000 / 36 + energy)
+
+
+def test_changed_assumptions_change_local_costs():
+    hardware = Hardware("server", 64, 24)
+    default = costs.local_monthly_usd(1000, 500, 200, 100.0, hardware, "batch", CostAssumptions())
+    cheaper = costs.local_monthly_usd(1000, 500, 200, 100.0, hardware, "batch", CostAssumptions(amortization_months=120, usd_per_kwh=0))
+    assert cheaper == pytest.approx(12000 / 120)
+    assert cheaper < default
+
+
+def test_cloud_cost_rents_gpu_hours():
+    assumptions = CostAssumptions(gpu_hour_usd=1.0)
+    cloud = Hardware("cloud", 64, 24)
+    assert costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "interactive", assumptions) == pytest.approx(720.0)
+    batch = costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "batch", assumptions)
+    assert batch == pytest.approx(1.0)  # a few seconds of work a day: billed at least an hour a month
+    busy = costs.local_monthly_usd(1_000_000, 100, 100, 100.0, cloud, "batch", assumptions)
+    assert busy == pytest.approx(1_000_000 * (1 + 0.1) / 3600 * 30)
+
+
+def test_hybrid_cost_is_the_slm_plus_the_llm_for_its_share():
+    llm_full = costs.hosted_monthly_usd(20000, 500, 200, 2.5, 10.0)
+    llm_share = costs.hosted_monthly_usd(20000 * 0.2, 500, 200, 2.5, 10.0)
+    assert llm_share == pytest.approx(0.2 * llm_full)
+    assert costs.hybrid_monthly_usd(300.0, llm_share) == pytest.approx(300 + 390)
+    assert costs.hybrid_monthly_usd(None, llm_share) is None
+
+
+# --- Memory ----------------------------------------------------------------------------------------
 
 
 def test_weights_and_kv_cache_of_llama_8b():
     assert memory.weights_gb(8.03, "fp16") == pytest.approx(16.06)
     assert memory.weights_gb(8.03, "q4_k_m") == pytest.approx(4.866, rel=1e-3)
     # 2 × 32 layers × 8 KV heads × 128 × 2 bytes = 131072 bytes per token
+    assert memory.kv_bytes_per_token(LLAMA_8B) == 131072
     assert memory.kv_cache_gb(LLAMA_8B, 1000) == pytest.approx(0.131072)
     expected = 16.06 + 0.131072 + 0.5 + 0.05 * 16.06
     assert memory.memory_gb(LLAMA_8B, "fp16", 1000) == pytest.approx(expected)
+
+
+def test_context_is_the_request_within_the_window():
+    assert memory.context_tokens(LLAMA_8B, 700, 300) == 1000
+    assert memory.context_tokens(LLAMA_8B, 0, 0) == memory.MIN_CONTEXT_TOKENS
+    short = ModelSpec(slug="s", name="s", params_b=1, open_weights=True, hosted=False, context_tokens=2048)
+    assert memory.context_tokens(short, 8000, 1000) == 2048
+
+
+def test_unknown_architecture_falls_back_to_a_size_based_kv_estimate():
+    model = ModelSpec(slug="x", name="x", params_b=7.0, open_weights=True, hosted=False)
+    assert memory.kv_cache_gb(model, 1000) == pytest.approx(7.0 * 16_000 * 1000 / 1e9)
+
+
+def test_available_memory_is_the_gpu_or_a_share_of_ram():
+    assert memory.available_gb(Hardware("server", 64, 24)) == 24
+    assert memory.available_gb(Hardware("laptop", 10, 0)) == pytest.approx(6)
+    assert memory.available_gb(Hardware("phone", 8, 0)) == pytest.approx(3.2)  # the OS and the app keep the rest
 
 
 def test_best_quantization_is_the_highest_precision_that_fits():
@@ -29,7 +98,27 @@ def test_best_quantization_is_the_highest_precision_that_fits():
     small = memory.best_fit(LLAMA_8B, Hardware("laptop", 10, 0), **tokens)  # 6 GB usable
     assert small.fits and small.quantization == "q4_k_m" and small.memory_gb <= 6
     none = memory.best_fit(LLAMA_8B, Hardware("phone", 8, 0), **tokens)  # 3.2 GB usable
-    assert not none.fits and none.memory_gb > 3.2
+    assert not none.fits and none.memory_gb > 3.2 and none.quantization == "q4_k_m"
+
+
+def test_fits_never_shows_more_memory_than_there_is():
+    needed = memory.memory_gb(LLAMA_8B, "q4_k_m", 1000)
+    just_under = Hardware("server", 512, round(needed, 2) - 0.004)
+    fit = memory.best_fit(LLAMA_8B, just_under, 700, 300)
+    assert not fit.fits or fit.memory_gb <= just_under.gpu_vram_gb
+
+
+def test_latency_can_trade_precision_for_speed():
+    laptop = Hardware("laptop", 32, 0)  # 19.2 GB usable: fp16 fits, at ~3.5 tokens/s
+    plain = memory.best_fit(LLAMA_8B, laptop, 700, 300)
+    assert plain.quantization == "fp16" and plain.tokens_per_s < 5
+    quick = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps: tps >= 5)
+    assert quick.quantization == "q8_0" and quick.tokens_per_s >= 5 and quick.highest_fitting == "fp16"
+    hopeless = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps: tps >= 1000)
+    assert hopeless.quantization == "q4_k_m"  # none is fast enough: the fastest that fits
+
+
+# --- Speed -----------------------------------------------------------------------------------------
 
 
 def test_speed_estimate_is_bandwidth_over_bytes_per_token():
@@ -37,26 +126,25 @@ def test_speed_estimate_is_bandwidth_over_bytes_per_token():
     tokens = 1000
     read = memory.weights_gb(8.03, "fp16") + memory.kv_cache_gb(LLAMA_8B, tokens)
     assert memory.tokens_per_s(LLAMA_8B, "fp16", tokens, hardware) == pytest.approx(900 * memory.EFFICIENCY / read)
+    cpu = Hardware("laptop", 16, 0)
+    assert memory.tokens_per_s(LLAMA_8B, "q4_k_m", tokens, cpu) == pytest.approx(
+        100 * 0.6 / (memory.weights_gb(8.03, "q4_k_m") + memory.kv_cache_gb(LLAMA_8B, tokens)))
+    assert "bandwidth × efficiency ÷ bytes per token" in memory.FORMULAS["tokens_per_s"]
+    assert "estimates" in memory.FORMULAS["note"]
 
 
-def test_unknown_architecture_falls_back_to_a_size_based_kv_estimate():
-    model = ModelSpec(slug="x", name="x", params_b=7.0, open_weights=True, hosted=False)
-    assert memory.kv_cache_gb(model, 1000) == pytest.approx(7.0 * 16_000 * 1000 / 1e9)
-
-
-def test_local_cost_is_amortization_plus_energy_and_scales_with_machines():
-    assumptions = CostAssumptions()
-    hardware = Hardware("workstation", 64, 24)
-    idle = costs.local_monthly_usd(0, 500, 200, 50.0, hardware, "interactive", assumptions)
-    assert idle == pytest.approx(4000 / 36 + 24 * 450 * 0.2 * 30 / 1000 * 0.15)
-    # 50 tokens/s: 200 output tokens ≈ 4 s + 500/500 = 1 s per request; 100k requests need ~139 busy hours a day → 6 machines
-    busy = costs.local_monthly_usd(100_000, 500, 200, 50.0, hardware, "interactive", assumptions)
-    assert busy > 5 * 4000 / 36
-
-
-def test_cloud_cost_rents_gpu_hours():
-    assumptions = CostAssumptions(gpu_hour_usd=1.0)
-    cloud = Hardware("cloud", 64, 24)
-    assert costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "interactive", assumptions) == pytest.approx(720.0)
-    batch = costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "batch", assumptions)
-    assert batch == pytest.approx(1.0)  # a few seconds of work a day: billed at least an hour a month
+def test_a_gpu_serves_several_requests_at_once_within_its_memory():
+    gpu = Hardware("server", 64, 24)
+    tokens = 1000
+    # fp16 needs ~17.5 GB; 6.5 GB spare holds the KV caches of many more requests: capped at 8.
+    assert memory.parallel_streams(LLAMA_8B, "fp16", tokens, gpu, 8) == 8
+    tight = Hardware("server", 64, memory.memory_gb(LLAMA_8B, "fp16", tokens) + 0.3)
+    assert memory.parallel_streams(LLAMA_8B, "fp16", tokens, tight, 8) == 1 + math.floor(0.3 / 0.131072)
+    assert memory.parallel_streams(LLAMA_8B, "q4_k_m", tokens, Hardware("server", 64, 0), 8) == 1  # CPU: one at a time
+    one = memory.tokens_per_s(LLAMA_8B, "fp16", tokens, gpu)
+    eight = memory.tokens_per_s(LLAMA_8B, "fp16", tokens, gpu, streams=8)
+    read = memory.weights_gb(8.03, "fp16") + 8 * memory.kv_cache_gb(LLAMA_8B, tokens)
+    assert eight == pytest.approx(8 * 2000 * 0.6 / read)
+    assert one < eight < 8 * one  # the weights are read once per step for all of them
+    fit = memory.best_fit(LLAMA_8B, gpu, 700, 300, max_streams=8)
+    assert fit.streams == 8 and fit.throughput_tokens_per_s == pytest.approx(eight, abs=0.1)

@@ -1,12 +1,20 @@
-"""The advisor's verdicts on a table of scenarios drawn from the reasoning in the issue."""
+"""The advisor's verdicts on a table of scenarios drawn from the reasoning in the issue, and the shape of its answer."""
+
+import json
+import time
 
 import pytest
 
-from advisor.recommend import Hardware, Needs, recommend
+from advisor.recommend import CostAssumptions, Hardware, ModelSpec, Needs, recommend
 
 from .recommend_catalogue import CATALOGUE
 
 SERVER_GPU = Hardware("server", 64, 24)
+CONTRACT_KEYS = {"verdict", "scores", "reasons", "candidates", "monthly_cost_usd"}
+CANDIDATE_KEYS = {"slug", "name", "params_b", "hosted", "fits", "memory_gb", "quantization", "est_tokens_per_s",
+                  "input_usd_per_mtok", "output_usd_per_mtok", "monthly_cost_usd"}
+FIELDS = {"task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month",
+          "hardware", "privacy", "offline", "fine_tuning", "complex_share"}
 
 
 def needs(**changes) -> Needs:
@@ -16,19 +24,28 @@ def needs(**changes) -> Needs:
 
 
 SCENARIOS = [
+    # Towards the SLM: hard constraints, latency, small devices, volume on a small budget, narrow tasks, fine-tuning.
     ("regulated hospital notes, summarised on own server", needs(task="summarization", privacy="regulated", latency="batch"), "slm"),
     ("offline field app on a laptop", needs(offline=True, hardware=Hardware("laptop", 16, 0)), "slm"),
+    ("offline and regulated at once", needs(task="summarization", offline=True, privacy="regulated"), "slm"),
     ("real-time intent classification on phones", needs(task="classification", latency="realtime", quality="good_enough", hardware=Hardware("phone", 8, 0)), "slm"),
     ("fine-tuned ticket routing", needs(task="classification", fine_tuning=True), "slm"),
     ("high-volume extraction on a small budget", needs(task="extraction", requests_per_day=2_000_000, budget_usd_month=300), "slm"),
+    ("high-volume classification on rented cloud GPUs, tiny budget", needs(task="classification", requests_per_day=500_000, budget_usd_month=100, hardware=Hardware("cloud", 32, 24)), "slm"),
     ("confidential contract extraction", needs(task="extraction", privacy="confidential"), "slm"),
-    ("no money for API spend, simple chat", needs(task="customer_support", budget_usd_month=0, quality="good_enough"), "slm"),
+    ("confidential real-time chat on a workstation", needs(privacy="confidential", latency="realtime", hardware=Hardware("workstation", 64, 24)), "slm"),
+    ("no money for API spend, simple support", needs(task="customer_support", budget_usd_month=0, quality="good_enough"), "slm"),
     ("edge device translation, real time", needs(task="translation", latency="realtime", hardware=Hardware("edge", 8, 0)), "slm"),
+    ("confidential support with a 30% hard tail: the tail may not leave either", needs(task="customer_support", privacy="confidential", requests_per_day=20000, complex_share=0.3), "slm"),
+    # Towards the LLM: deep understanding, creativity, broad knowledge, best quality, a mostly hard workload.
     ("best creative writing, public data, budget", needs(task="creative_writing", quality="best", privacy="public", budget_usd_month=5000), "llm"),
     ("research with broad knowledge at best quality", needs(task="research", quality="best", privacy="public", latency="batch"), "llm"),
     ("hard reasoning, many hard requests", needs(task="reasoning", quality="best", complex_share=0.9, privacy="public"), "llm"),
     ("best code assistant with budget", needs(task="code", quality="best", budget_usd_month=20000, privacy="public", hardware=Hardware("workstation", 32, 0)), "llm"),
+    ("best translation in batch, public", needs(task="translation", quality="best", latency="batch", privacy="public", budget_usd_month=5000), "llm"),
+    ("regulated reasoning on a big GPU server: a local 70B", needs(task="reasoning", quality="best", privacy="regulated", hardware=Hardware("server", 512, 160)), "llm"),
     ("no small model fits a tiny edge box", needs(task="chat", hardware=Hardware("edge", 0.5, 0), privacy="public"), "llm"),
+    # Towards the hybrid: routine or real-time bulk with a hard tail.
     ("support desk: routine bulk with a 20% hard tail", needs(task="customer_support", requests_per_day=20000, budget_usd_month=1500, complex_share=0.2), "hybrid"),
     ("real-time chat with a 30% hard tail", needs(task="chat", latency="realtime", requests_per_day=50000, budget_usd_month=3000, complex_share=0.3), "hybrid"),
     ("summaries with a few hard documents", needs(task="summarization", requests_per_day=10000, complex_share=0.1, privacy="public"), "hybrid"),
@@ -41,6 +58,8 @@ def test_scenario_verdicts(name, answers, verdict):
     assert result.verdict == verdict, (result.scores, [r.text for r in result.reasons])
     assert result.scores[verdict] == max(result.scores.values())
     assert all(0 <= score <= 1 for score in result.scores.values())
+    assert result.reasons, "every verdict comes with reasons"
+    assert all(reason.factor in FIELDS for reason in result.reasons)
 
 
 def test_reasons_name_the_answers_that_drove_the_verdict():
@@ -52,9 +71,31 @@ def test_reasons_name_the_answers_that_drove_the_verdict():
     assert "regulated" in result.reasons[0].text
 
 
+@pytest.mark.parametrize("answers, factor, favours", [
+    (needs(fine_tuning=True), "fine_tuning", "slm"),
+    (needs(hardware=Hardware("phone", 8, 0)), "hardware", "slm"),
+    (needs(quality="best"), "quality", "llm"),
+    (needs(task="creative_writing"), "task", "llm"),
+    (needs(complex_share=0.8), "complex_share", "llm"),
+    (needs(complex_share=0.2, task="customer_support", requests_per_day=20000), "complex_share", "hybrid"),
+    (needs(requests_per_day=5_000_000, budget_usd_month=100), "requests_per_day", "slm"),
+    (needs(budget_usd_month=0), "budget_usd_month", "slm"),
+    (needs(offline=True), "offline", "slm"),
+])
+def test_each_answer_that_moves_the_scores_is_named(answers, factor, favours):
+    reasons = recommend(answers, CATALOGUE).reasons
+    assert any(r.factor == factor and r.favours == favours for r in reasons), [(r.factor, r.favours) for r in reasons]
+
+
 def test_exclusions_are_explained():
-    assert any("offline" in line for line in recommend(needs(offline=True), CATALOGUE).excluded)
+    offline = recommend(needs(offline=True), CATALOGUE)
+    assert any("offline" in line and "gpt-4o" in line for line in offline.excluded)
     assert any("budget of 0" in line for line in recommend(needs(budget_usd_month=0), CATALOGUE).excluded)
+    both = recommend(needs(offline=True, privacy="regulated"), CATALOGUE)
+    assert {"offline", "privacy"} <= {r.factor for r in both.reasons}
+    assert any("offline" in line and "regulated" in line for line in both.excluded)
+    unknown = ModelSpec(slug="mystery-local", name="?", params_b=None, open_weights=True, hosted=False)
+    assert any("mystery-local" in line for line in recommend(needs(), CATALOGUE + (unknown,)).excluded)
 
 
 def test_regulated_data_can_still_get_a_large_open_model_on_own_hardware():
@@ -65,12 +106,27 @@ def test_regulated_data_can_still_get_a_large_open_model_on_own_hardware():
     assert result.scores["llm"] > 0
 
 
+def test_regulated_without_room_for_a_large_model_rules_out_llm_and_hybrid():
+    result = recommend(needs(privacy="regulated", task="research", quality="best"), CATALOGUE)
+    assert result.scores["llm"] == 0 and result.scores["hybrid"] == 0
+    assert result.monthly_cost_usd["hybrid"] is None
+    assert not any(c.fits for c in result.candidates["llm"])
+    assert any("neither an LLM nor a hybrid" in r.text for r in result.reasons)
+
+
 def test_hybrid_proposes_the_users_split():
     result = recommend(needs(task="customer_support", requests_per_day=20000, complex_share=0.2), CATALOGUE)
     assert result.hybrid.llm_share == 0.2
     assert "20%" in result.hybrid.rule
     slm_cost, llm_cost = result.monthly_cost_usd["slm"], result.monthly_cost_usd["llm"]
+    assert result.candidates["llm"][0].hosted
     assert result.monthly_cost_usd["hybrid"] == pytest.approx(slm_cost + 0.2 * llm_cost)
+
+
+def test_hybrid_without_a_stated_share_uses_a_default_and_says_so():
+    result = recommend(needs(quality="best"), CATALOGUE)
+    assert result.hybrid.llm_share == 0.3
+    assert "default" in result.hybrid.rule
 
 
 def test_candidates_fit_first_then_meet_the_bar_then_cheapest():
@@ -79,6 +135,19 @@ def test_candidates_fit_first_then_meet_the_bar_then_cheapest():
     assert [c.fits for c in slm] == sorted((c.fits for c in slm), reverse=True)
     assert slm[0].meets_quality
     assert not any(c.hosted for c in slm)
+    assert len(slm) <= 5 and len(result.candidates["llm"]) <= 5
+
+
+def test_a_few_dollars_do_not_buy_a_weaker_model():
+    # On one GPU server every small model costs about the same: the best of them goes first.
+    slm = recommend(needs(quality="good_enough"), CATALOGUE).candidates["slm"]
+    assert slm[0].slug == "phi-4"
+    assert slm[0].monthly_cost_usd <= 1.1 * min(c.monthly_cost_usd for c in slm if c.fits)
+
+
+def test_good_enough_quality_ranks_hosted_models_by_price():
+    result = recommend(needs(quality="good_enough", privacy="public"), CATALOGUE)
+    assert result.candidates["llm"][0].slug == "gpt-4o-mini"
 
 
 def test_best_quality_ranks_hosted_models_by_quality_not_price():
@@ -86,16 +155,73 @@ def test_best_quality_ranks_hosted_models_by_quality_not_price():
     assert result.candidates["llm"][0].slug == "gpt-4o"
 
 
-def test_to_dict_has_the_contract_shape():
+def test_real_time_prefers_models_fast_enough_and_says_which_are_not():
+    answers = needs(task="classification", quality="good_enough", latency="realtime", input_tokens=150, hardware=Hardware("laptop", 16, 0))
+    result = recommend(answers, CATALOGUE)
+    top = result.candidates["slm"][0]
+    assert top.fast_enough and top.fits and top.meets_quality
+    # Qwen2.5 7B scores higher but needs over a second for the first token on a laptop CPU.
+    qwen = next(c for c in result.candidates["slm"] if c.slug == "qwen2.5-7b")
+    assert not qwen.fast_enough and result.candidates["slm"].index(qwen) > 0
+    # Llama 3.2 3B: fp16 would need ~1.7 s to the first token; q8_0 is the most precise that is fast enough.
+    assert (top.slug, top.quantization) == ("llama-3.2-3b", "q8_0")
+    slow = [c for c in result.candidates["slm"] if not c.fast_enough]
+    assert all(any("too slow for real time" in note for note in c.notes) for c in slow)
+
+
+def test_candidates_carry_notes_a_user_can_act_on():
+    laptop = recommend(needs(hardware=Hardware("laptop", 8, 0)), CATALOGUE)
+    phi = next(c for c in laptop.candidates["slm"] if c.slug == "phi-4")
+    assert not phi.fits and any("usable here" in note for note in phi.notes)
+    hosted = recommend(needs(privacy="confidential"), CATALOGUE).candidates["llm"]
+    assert any("leave your machines" in note for note in hosted[0].notes)
+
+
+def test_to_dict_has_the_contract_shape_and_is_json():
     data = recommend(needs(), CATALOGUE).to_dict()
-    assert {"verdict", "scores", "reasons", "candidates", "monthly_cost_usd"} <= set(data)
+    assert CONTRACT_KEYS <= set(data)
+    assert {"hybrid", "cost_curve", "break_even_requests_per_day", "excluded", "assumptions"} <= set(data)
     assert set(data["scores"]) == set(data["monthly_cost_usd"]) == {"slm", "llm", "hybrid"}
-    keys = {"slug", "name", "params_b", "hosted", "fits", "memory_gb", "quantization", "est_tokens_per_s",
-            "input_usd_per_mtok", "output_usd_per_mtok", "monthly_cost_usd"}
     for option in ("slm", "llm"):
         assert data["candidates"][option]
-        assert all(keys <= set(c) for c in data["candidates"][option])
+        assert all(CANDIDATE_KEYS <= set(c) for c in data["candidates"][option])
     assert data["monthly_cost_usd"]["llm"] == data["candidates"]["llm"][0]["monthly_cost_usd"]
+    assert data["monthly_cost_usd"]["slm"] == data["candidates"]["slm"][0]["monthly_cost_usd"]
+    assert data["scores"][data["verdict"]] == max(data["scores"].values())
+    assert json.loads(json.dumps(data)) == data
+    assert data["assumptions"]["amortization_months"] == 36
+
+
+def test_cost_curve_spans_the_volumes_and_includes_the_users_own():
+    result = recommend(needs(requests_per_day=1234), CATALOGUE)
+    volumes = [p.requests_per_day for p in result.cost_curve]
+    assert volumes == sorted(volumes) and volumes[0] == 100 and volumes[-1] == 10_000_000
+    assert 1234 in volumes and len(volumes) >= 12
+    mine = next(p for p in result.cost_curve if p.requests_per_day == 1234)
+    assert mine.llm == pytest.approx(result.monthly_cost_usd["llm"])
+    assert mine.slm == pytest.approx(result.monthly_cost_usd["slm"])
+
+
+def test_break_even_is_where_the_slm_becomes_cheaper():
+    result = recommend(needs(privacy="public"), CATALOGUE)
+    top_llm = result.candidates["llm"][0]
+    assert top_llm.hosted
+    volume = result.break_even_requests_per_day
+    assert volume is not None
+    from advisor.recommend.engine import _candidate_cost
+    answers = needs(privacy="public")
+    slm, llm = result.candidates["slm"][0], top_llm
+    assert _candidate_cost(answers, volume, slm, CostAssumptions()) <= _candidate_cost(answers, volume, llm, CostAssumptions())
+    assert _candidate_cost(answers, volume / 1.2, slm, CostAssumptions()) > _candidate_cost(answers, volume / 1.2, llm, CostAssumptions())
+
+
+def test_ties_go_to_the_simplest_option():
+    from advisor.recommend.engine import TIE_ORDER
+    assert TIE_ORDER == ("slm", "hybrid", "llm")
+    # With no catalogue at all every option is out; the SLM keeps a floor of 0.15, so it wins.
+    result = recommend(needs(requests_per_day=0, input_tokens=0, output_tokens=0, budget_usd_month=0), ())
+    assert result.scores["llm"] == result.scores["hybrid"] == 0
+    assert result.verdict == "slm"
 
 
 def test_empty_catalogue_and_zero_volume_still_answer():
@@ -103,3 +229,16 @@ def test_empty_catalogue_and_zero_volume_still_answer():
     assert result.verdict in ("slm", "llm", "hybrid")
     assert result.candidates == {"slm": (), "llm": ()}
     assert result.monthly_cost_usd == {"slm": None, "llm": None, "hybrid": None}
+    assert result.break_even_requests_per_day is None
+    result.to_dict()
+
+
+def test_deterministic_and_fast():
+    forty = CATALOGUE * 3 + CATALOGUE[:4]
+    answers = needs(task="customer_support", requests_per_day=20000, complex_share=0.2)
+    assert recommend(answers, forty) == recommend(answers, forty)
+    runs = 50
+    start = time.perf_counter()
+    for _ in range(runs):
+        recommend(answers, forty)
+    assert (time.perf_counter() - start) / runs < 0.005

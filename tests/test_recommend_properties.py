@@ -1,5 +1,6 @@
 """Properties of the advisor: hard constraints always hold, and the scores move the right way."""
 
+import json
 from dataclasses import replace
 
 from hypothesis import given, settings
@@ -9,8 +10,12 @@ from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, H
 
 from .recommend_catalogue import CATALOGUE
 
-hardware = st.builds(Hardware, target=st.sampled_from(TARGETS), ram_gb=st.sampled_from([0, 2, 8, 16, 64, 512]),
-                     gpu_vram_gb=st.sampled_from([0, 0, 8, 24, 80]))
+FIELDS = {"task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month",
+          "hardware", "privacy", "offline", "fine_tuning", "complex_share"}
+
+memory_sizes = st.one_of(st.sampled_from([0, 2, 8, 16, 64, 512]), st.floats(0, 1024, allow_nan=False))
+hardware = st.builds(Hardware, target=st.sampled_from(TARGETS), ram_gb=memory_sizes,
+                     gpu_vram_gb=st.one_of(st.sampled_from([0, 0, 8, 24, 80]), st.floats(0, 200, allow_nan=False)))
 needs_strategy = st.builds(
     Needs,
     task=st.sampled_from(TASKS), quality=st.sampled_from(QUALITIES), latency=st.sampled_from(LATENCIES),
@@ -18,8 +23,21 @@ needs_strategy = st.builds(
     budget_usd_month=st.floats(0, 1e6, allow_nan=False), hardware=hardware, privacy=st.sampled_from(PRIVACIES),
     offline=st.booleans(), fine_tuning=st.booleans(), complex_share=st.one_of(st.none(), st.floats(0, 1)),
 )
+prices = st.one_of(st.just(0.0), st.floats(0, 100, allow_nan=False))
+random_model = st.builds(
+    ModelSpec,
+    slug=st.text("abcdefgh", min_size=1, max_size=6), name=st.just("m"),
+    params_b=st.one_of(st.none(), st.floats(0.05, 700, allow_nan=False)), open_weights=st.booleans(), hosted=st.booleans(),
+    context_tokens=st.one_of(st.none(), st.integers(512, 1_000_000)), input_usd_per_mtok=prices, output_usd_per_mtok=prices,
+    quality=st.floats(0, 1), task_scores=st.dictionaries(st.sampled_from(TASKS), st.floats(0, 1), max_size=3),
+    layers=st.one_of(st.none(), st.integers(1, 128)), kv_heads=st.one_of(st.none(), st.integers(1, 64)),
+    head_dim=st.one_of(st.none(), st.sampled_from([64, 128, 256])),
+)
 free_hosted = ModelSpec(slug="free-hosted", name="free", params_b=None, open_weights=False, hosted=True, quality=0.7)
-catalogues = st.sampled_from([CATALOGUE, CATALOGUE + (free_hosted,), CATALOGUE[:3], ()])
+catalogues = st.one_of(
+    st.sampled_from([CATALOGUE, CATALOGUE + (free_hosted,), CATALOGUE[:3], ()]),
+    st.lists(random_model, max_size=8).map(tuple),
+)
 SETTINGS = settings(max_examples=200, deadline=None)
 
 
@@ -27,19 +45,31 @@ def later(options, current):
     return options[options.index(current):]
 
 
+def all_candidates(result):
+    return [c for option in ("slm", "llm") for c in result.candidates[option]]
+
+
+# --- Hard constraints ----------------------------------------------------------------------------------
+
+
 @SETTINGS
 @given(needs_strategy, catalogues)
 def test_offline_or_regulated_never_gets_a_hosted_model(answers, catalogue):
     for strict in (replace(answers, offline=True), replace(answers, privacy="regulated")):
         result = recommend(strict, catalogue)
-        assert not any(c.hosted for option in ("slm", "llm") for c in result.candidates[option])
+        assert not any(c.hosted for c in all_candidates(result))
+        if not any(c.fits for c in result.candidates["llm"]):
+            # Without a large open model on their own hardware, neither the LLM nor a hybrid is on offer.
+            assert result.scores["llm"] == 0 and result.scores["hybrid"] == 0
+            assert result.verdict == "slm"
+        assert result.excluded
 
 
 @SETTINGS
 @given(needs_strategy, catalogues)
 def test_zero_budget_never_gets_a_paid_api(answers, catalogue):
     result = recommend(replace(answers, budget_usd_month=0), catalogue)
-    paid = [c for option in ("slm", "llm") for c in result.candidates[option] if c.hosted and (c.input_usd_per_mtok or c.output_usd_per_mtok)]
+    paid = [c for c in all_candidates(result) if c.hosted and (c.input_usd_per_mtok or c.output_usd_per_mtok)]
     assert paid == []
 
 
@@ -50,6 +80,7 @@ def test_a_model_said_to_fit_fits_the_stated_memory(answers, catalogue):
     available = memory.available_gb(answers.hardware)
     for option in ("slm", "llm"):
         ranked = result.candidates[option]
+        assert len(ranked) <= 5
         for candidate in ranked:
             if candidate.fits and not candidate.hosted:
                 assert candidate.memory_gb <= available
@@ -57,12 +88,24 @@ def test_a_model_said_to_fit_fits_the_stated_memory(answers, catalogue):
         assert fits == sorted(fits, reverse=True), "a model that does not fit is never ranked before one that does"
 
 
+# --- The shape of every answer -------------------------------------------------------------------------
+
+
 @SETTINGS
 @given(needs_strategy, catalogues)
-def test_verdict_has_the_highest_score_and_scores_are_in_range(answers, catalogue):
+def test_every_answer_is_well_formed(answers, catalogue):
     result = recommend(answers, catalogue)
     assert all(0 <= s <= 1 for s in result.scores.values())
     assert result.scores[result.verdict] == max(result.scores.values())
+    assert all(r.factor in FIELDS and r.favours in ("slm", "llm", "hybrid") for r in result.reasons)
+    for option in ("slm", "llm"):
+        first = result.candidates[option][0].monthly_cost_usd if result.candidates[option] else None
+        assert result.monthly_cost_usd[option] == first
+    data = result.to_dict()
+    assert json.loads(json.dumps(data)) == data
+
+
+# --- Monotone scores -----------------------------------------------------------------------------------
 
 
 @SETTINGS

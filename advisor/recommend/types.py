@@ -43,12 +43,13 @@ class ModelSpec:
     name: str
     params_b: float | None
     open_weights: bool
-    hosted: bool
+    hosted: bool  # runs on a third party's servers
     context_tokens: int | None = None
     input_usd_per_mtok: float = 0.0
     output_usd_per_mtok: float = 0.0
-    quality: float = 0.5
-    task_scores: Mapping[str, float] = field(default_factory=dict)
+    quality: float = 0.5  # 0..1 general capability, from the catalogue
+    # Per-task overrides of `quality`; left out of the hash so that a spec stays hashable.
+    task_scores: Mapping[str, float] = field(default_factory=dict, hash=False)
     layers: int | None = None
     kv_heads: int | None = None
     head_dim: int | None = None
@@ -66,22 +67,38 @@ class ModelSpec:
         return self.task_scores.get(task, self.quality)
 
 
+def _per_target(**values: float):
+    return field(default_factory=lambda: dict(values), hash=False)
+
+
 @dataclass(frozen=True)
 class CostAssumptions:
-    """Defaults for local costs; shown with every answer and changeable."""
+    """Figures behind local costs; shown with every answer and changeable."""
 
-    # Purchase price of one machine of each class, USD: a phone or a user's own laptop costs the
-    # project nothing extra; an edge box (Jetson Orin Nano class) ~$300; a laptop bought for the job
-    # ~$1,500; a workstation with a 24 GB GPU ~$4,000; a rack server with one data-centre GPU ~$12,000.
-    hardware_usd: Mapping[str, float] = field(default_factory=lambda: {"phone": 0, "edge": 300, "laptop": 1500, "workstation": 4000, "server": 12000, "cloud": 0})
+    # Purchase price of one machine of each class, USD. A phone is the user's own device (no extra
+    # cost); edge: a Jetson Orin Nano Super developer kit lists at $249; laptop: a 16-32 GB laptop
+    # bought for the job; workstation: a desktop with a 24 GB GPU (RTX 4090 / 3090 class); server: a
+    # rack server with one 48-80 GB data-centre GPU (L40S / A100 class, used market); cloud: rented, see gpu_hour_usd.
+    hardware_usd: Mapping[str, float] = _per_target(phone=0, edge=250, laptop=1500, workstation=4000, server=12000, cloud=0)
+    # Written off over three years, the usual useful life of IT hardware.
     amortization_months: int = 36
-    # Power drawn while generating, watts (idle draw is taken as a fifth of it).
-    watts: Mapping[str, float] = field(default_factory=lambda: {"phone": 0, "edge": 15, "laptop": 45, "workstation": 450, "server": 700, "cloud": 0})
+    # Power drawn while generating, watts: a phone runs on the user's battery (not the project's bill);
+    # Jetson Orin Nano 7-25 W; a laptop under load ~45 W; a workstation with a 450 W-class GPU; a
+    # GPU server ~700 W. Cloud power is in the rent.
+    watts: Mapping[str, float] = _per_target(phone=0, edge=15, laptop=45, workstation=450, server=700, cloud=0)
+    # A machine left on but idle draws about a fifth of its working power.
+    idle_power_share: float = 0.2
+    # Average electricity price, USD per kWh (US commercial ~0.13, EU higher).
     usd_per_kwh: float = 0.15
-    # On-demand rent of one 24 GB-class cloud GPU (L4 / A10G) per hour.
+    # On-demand rent of one 24 GB cloud GPU (AWS g5.xlarge, one A10G: ~$1.01 an hour).
     gpu_hour_usd: float = 1.0
-    # Prompt tokens are processed this many times faster than tokens are generated.
+    # Prompt tokens are processed (prefill, compute-bound) about this many times faster than tokens
+    # are generated (decode, memory-bound).
     prefill_speedup: float = 10.0
+    # A GPU serves several requests at once (continuous batching in vLLM, TGI, llama.cpp's parallel
+    # slots): each decoding step reads the weights once for the whole batch. At most this many,
+    # fewer when the spare memory cannot hold their KV caches. CPUs and single-user devices serve one.
+    max_parallel_requests: int = 8
 
     def as_dict(self) -> dict:
         return {key: dict(value) if isinstance(value, Mapping) else value for key, value in asdict(self).items()}
@@ -89,8 +106,8 @@ class CostAssumptions:
 
 @dataclass(frozen=True)
 class Reason:
-    factor: str
-    favours: str
+    factor: str  # the answer that drove it: "privacy", "latency", "task", ...
+    favours: str  # "slm" | "llm" | "hybrid"
     text: str
 
 
@@ -103,13 +120,20 @@ class Candidate:
     fits: bool
     memory_gb: float | None
     quantization: str | None
-    est_tokens_per_s: float | None
+    est_tokens_per_s: float | None  # one request's generation speed
     input_usd_per_mtok: float
     output_usd_per_mtok: float
     monthly_cost_usd: float | None
     quality_for_task: float
     meets_quality: bool
     runnable_here: bool
+    # Local models: tokens/s one machine generates over the requests it serves at once, and the
+    # machines the user's volume needs.
+    throughput_tokens_per_s: float | None = None
+    machines: int | None = None
+    # Quick enough for the stated latency (hosted models are assumed to be).
+    fast_enough: bool = True
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +174,7 @@ class Recommendation:
             "monthly_cost_usd": {option: _round(cost) for option, cost in self.monthly_cost_usd.items()},
             "hybrid": asdict(self.hybrid),
             "cost_curve": [{k: _round(v) if k != "requests_per_day" else v for k, v in asdict(p).items()} for p in self.cost_curve],
-            "break_even_requests_per_day": _round(self.break_even_requests_per_day),
+            "break_even_requests_per_day": _round(self.break_even_requests_per_day, 0),
             "excluded": list(self.excluded),
             "assumptions": self.assumptions.as_dict(),
             "estimate_formulas": dict(self.estimate_formulas),
@@ -165,4 +189,5 @@ def _candidate_dict(c: Candidate) -> dict:
     data = asdict(c)
     data["monthly_cost_usd"] = _round(c.monthly_cost_usd)
     data["quality_for_task"] = round(c.quality_for_task, 3)
+    data["notes"] = list(c.notes)
     return data
