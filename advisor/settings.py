@@ -154,6 +154,8 @@ TRIAL_SOFT_TIME_LIMIT_S = int(os.environ.get("TRIAL_SOFT_TIME_LIMIT_S", "300"))
 TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
 # A run still "running" with no saved progress for this long lost its worker.
 TRIAL_STALE_AFTER_S = int(os.environ.get("TRIAL_STALE_AFTER_S", str(TRIAL_HARD_TIME_LIMIT_S + 60)))
+# A run no worker has picked up after this long is failed (and its message expires unrun).
+TRIAL_QUEUE_EXPIRE_S = int(os.environ.get("TRIAL_QUEUE_EXPIRE_S", "1800"))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 # Local models each worker process loads when it starts (comma-separated catalogue weights; empty: none).

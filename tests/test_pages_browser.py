@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from advisor.catalogue.models import Provider
@@ -20,7 +21,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]
-SCREENSHOTS = Path(os.environ.get("ADVISOR_SCREENSHOTS", Path(__file__).resolve().parent.parent / "docs"))
+# Into the data folder unless asked, so that a test run leaves the README's screenshots (docs/) alone.
+SCREENSHOTS = Path(os.environ.get("ADVISOR_SCREENSHOTS") or Path(settings.DATA_DIR) / "screenshots")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.utils.html import escape
 
 pytestmark = pytest.mark.django_db
 
@@ -96,6 +97,14 @@ def test_malformed_bodies_are_a_400_never_a_500(client, raw, field):
     response = post(client, raw, raw=True)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_candidates_notes_show_on_the_result_page_and_in_markdown(client):
+    answer = post(client, CONTRACT_EXAMPLE).json()
+    note = next(note for c in answer["candidates"]["slm"] for note in c["notes"])
+    page = client.get(answer["url"]).content.decode()
+    assert escape(note) in page
+    assert note in client.get(answer["url"].rstrip("/") + ".md").content.decode()
 
 
 def test_get_is_not_allowed(client):

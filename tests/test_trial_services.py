@@ -1,13 +1,16 @@
 """The run life cycle in-process (no broker): metrics, failures, idempotent redelivery, the sweep."""
 
+import datetime
 import subprocess
 
 import pytest
+from django.utils import timezone
 
+from advisor.celery import app as celery_app
 from advisor.trials import services
 from advisor.trials.models import Status, Trial, TrialRun
 
-from .conftest import openai_model
+from .conftest import free_port, openai_model
 from .fake_openai_faults import FaultServer
 
 pytestmark = pytest.mark.django_db
@@ -108,3 +111,36 @@ def test_removed_model_fails_with_a_reason(user, bundled_model):
     run.refresh_from_db()
     assert run.status == Status.FAILED
     assert "removed" in run.error
+
+
+def test_sweep_fails_queued_runs_no_worker_took_in_time(user, bundled_model, settings):
+    stale = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=stale.pk).update(queued_at=timezone.now() - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S + 1))
+    fresh = make_run(user, bundled_model)
+
+    assert services.runs_sweep() == 1
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert stale.status == Status.FAILED and "No worker picked this run up" in stale.error
+    assert fresh.status == Status.QUEUED
+
+
+@pytest.fixture
+def unreachable_broker():
+    """The real Redis transport pointed at a port nothing listens on."""
+    app = celery_app
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    app.conf.broker_transport_options = {"max_retries": 0}
+    app._after_fork()  # drop the pooled connections to the real broker
+    yield
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    app._after_fork()
+
+
+def test_runs_that_cannot_be_queued_fail_with_a_reason(user, bundled_model, unreachable_broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        trial = services.trial_start(owner=user, request=services.TrialRequest(prompt="Hello", models=[bundled_model.slug]))
+    run = trial.runs.get()
+    assert run.status == Status.FAILED
+    assert run.error == services.NOT_QUEUED

@@ -73,6 +73,11 @@ def _words(value: str) -> str:
     return value.replace("_", " ")
 
 
+def _quality_text(quality: float) -> str:
+    """Three decimals: two could show a score just under a bar as equal to it (0.848 → 0.85)."""
+    return f"{quality:.3f}"
+
+
 def _names(slugs: list[str], limit: int = 4) -> str:
     shown = ", ".join(slugs[:limit])
     return shown + (f" and {len(slugs) - limit} more" if len(slugs) > limit else "")
@@ -151,7 +156,7 @@ def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
 def _common_notes(model: ModelSpec, quality: float, bar: float, needs: Needs) -> list[str]:
     notes = []
     if quality < bar:
-        notes.append(f"scores {quality:.2f} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs")
+        notes.append(f"scores {_quality_text(quality)} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs")
     if model.runnable_here:
         notes.append("can be tried on this installation now")
     return notes
@@ -353,7 +358,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     elif best_slm_quality < bar:
         gap = bar - best_slm_quality
         slm_score -= min(0.4, 2 * gap)
-        reasons.add(gap, "quality", "llm", f"The best small model that fits scores {best_slm_quality:.2f} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs.")
+        reasons.add(gap, "quality", "llm", f"The best small model that fits scores {_quality_text(best_slm_quality)} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs.")
 
     # An LLM option needs a large model that is allowed and, if local, fits.
     if not llm_available:

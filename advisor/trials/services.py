@@ -36,6 +36,14 @@ def timed_out_message() -> str:
 
 
 WORKER_GONE = "The worker running this stopped before it finished (it was restarted or ran out of memory). Run the trial again."
+NOT_QUEUED = "The run could not be queued: the task queue (broker) did not answer. Check that it and the worker are running (scripts/run starts both), then run the trial again."
+
+
+def never_started_message() -> str:
+    return (
+        f"No worker picked this run up within {settings.TRIAL_QUEUE_EXPIRE_S // 60} minutes. "
+        "Check that a Celery worker is running for its queue (scripts/run starts one), then run the trial again."
+    )
 
 
 class TrialRejected(Exception):
@@ -76,8 +84,6 @@ def _check_limits(owner, request: TrialRequest, models: list[LanguageModel]) -> 
 
 def trial_start(*, owner, request: TrialRequest) -> Trial:
     """Create a trial and queue one task per model; the tasks are sent once the rows are committed."""
-    from .tasks import trial_run_execute
-
     slugs = list(dict.fromkeys(request.models))
     found = {m.slug: m for m in LanguageModel.objects.active().select_related("provider").filter(slug__in=slugs)}
     unknown = [slug for slug in slugs if slug not in found]
@@ -95,8 +101,19 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
             run = TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=model.slug, model_name=model.name)
             queue = "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
             # Sent after commit, so a worker never looks for a row that is not there yet.
-            transaction.on_commit(lambda run_id=run.pk, queue=queue: trial_run_execute.apply_async((run_id,), queue=queue))
+            transaction.on_commit(functools.partial(_enqueue, run, queue))
     return trial
+
+
+def _enqueue(run: TrialRun, queue: str) -> None:
+    from .tasks import trial_run_execute
+
+    try:
+        # The message expires when the sweep gives up on the run, so a late worker never starts it.
+        trial_run_execute.apply_async((run.pk,), queue=queue, expires=settings.TRIAL_QUEUE_EXPIRE_S)
+    except Exception:
+        log.exception("Could not queue run %s", run.pk)
+        run_fail(run, NOT_QUEUED)
 
 
 def _target(model: LanguageModel) -> runners.RunTarget:
@@ -268,12 +285,17 @@ def _worker_gone(run: TrialRun, now) -> bool:
 
 
 def runs_sweep(queryset=None) -> int:
-    """Mark failed the running runs whose worker is gone. Returns how many."""
+    """Mark failed the running runs whose worker is gone and the queued runs no worker took in time.
+    Returns how many."""
     now = timezone.now()
-    running = (queryset if queryset is not None else TrialRun.objects.all()).filter(status=Status.RUNNING)
+    runs = queryset if queryset is not None else TrialRun.objects.all()
     swept = 0
-    for run in running:
+    for run in runs.filter(status=Status.RUNNING):
         if _worker_gone(run, now):
             run_fail(run, WORKER_GONE)
             swept += 1
+    expired = now - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S)
+    for run in runs.filter(status=Status.QUEUED, queued_at__lt=expired):
+        run_fail(run, never_started_message())
+        swept += 1
     return swept

@@ -74,10 +74,10 @@ def recommendation_markdown(saved: Recommendation) -> str:
         *(f"- {option}: {'n/a' if cost is None else f'{cost:,.2f}'}" for option, cost in result["monthly_cost_usd"].items()),
     ]
     for option in ("slm", "llm"):
-        lines += ["", f"## {option.upper()} candidates", "", "| model | fits | memory GB | quantization | est. tokens/s | $/month |", "|---|---|---|---|---|---|"]
+        lines += ["", f"## {option.upper()} candidates", "", "| model | fits | memory GB | quantization | est. tokens/s | $/month | notes |", "|---|---|---|---|---|---|---|"]
         for c in result["candidates"].get(option, []):
             lines.append(
                 f"| {c['name']} | {'yes' if c.get('fits') else 'no'} | {c.get('memory_gb') or ''} | {c.get('quantization') or ''} "
-                f"| {c.get('est_tokens_per_s') or ''} | {c.get('monthly_cost_usd')} |"
+                f"| {c.get('est_tokens_per_s') or ''} | {c.get('monthly_cost_usd')} | {'; '.join(c.get('notes', []))} |"
             )
     return "\n".join(lines) + "\n"
