@@ -71,6 +71,12 @@ def test_reasons_name_the_answers_that_drove_the_verdict():
     assert "regulated" in result.reasons[0].text
 
 
+@pytest.mark.parametrize("target, words", [("phone", "a phone"), ("edge", "an edge device"), ("laptop", "a laptop")])
+def test_small_device_reason_names_the_device(target, words):
+    reasons = [r.text for r in recommend(needs(hardware=Hardware(target, 8, 0)), CATALOGUE).reasons]
+    assert f"It runs on {words}:" in " ".join(reasons)
+
+
 @pytest.mark.parametrize("answers, factor, favours", [
     (needs(fine_tuning=True), "fine_tuning", "slm"),
     (needs(hardware=Hardware("phone", 8, 0)), "hardware", "slm"),

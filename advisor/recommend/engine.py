@@ -43,6 +43,7 @@ LATENCY_SLM = {"realtime": 0.2, "interactive": 0.05, "batch": 0.0}
 LATENCY_LLM = {"realtime": -0.15, "interactive": 0.0, "batch": 0.0}
 PRIVACY_SLM = {"public": 0.0, "internal": 0.05, "confidential": 0.2, "regulated": 0.3}
 PRIVACY_LLM = {"public": 0.0, "internal": -0.05, "confidential": -0.25, "regulated": -0.5}
+DEVICE_WORDS = {"phone": "a phone", "edge": "an edge device", "laptop": "a laptop"}
 TARGET_SLM = {"phone": 0.15, "edge": 0.15, "laptop": 0.1, "workstation": 0.0, "server": 0.0, "cloud": 0.0}
 COMPLEX_SHARE_WEIGHT = 0.3
 # Speed a local model needs for each latency: real time is under a second to the first token (the
@@ -266,7 +267,7 @@ def _soft_scores(needs: Needs, models: Sequence[ModelSpec], reasons: _Reasons, h
 
     slm_score += TARGET_SLM[needs.hardware.target]
     if TARGET_SLM[needs.hardware.target]:
-        reasons.add(0.15, "hardware", "slm", f"It runs on a {needs.hardware.target}: a small model can run on the device itself.")
+        reasons.add(0.15, "hardware", "slm", f"It runs on {DEVICE_WORDS[needs.hardware.target]}: a small model can run on the device itself.")
 
     if needs.offline:
         slm_score += 0.2
