@@ -14,9 +14,12 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 
-# Reinstall only when the requirement files change.
-stamp="$VENV/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$(basename "$REQUIREMENTS")"
-if [ ! -f "$stamp" ]; then
+# Reinstall only when the requirement files change. The test requirements include the others, so
+# their stamp also stands for requirements.txt: scripts/run after scripts/test installs nothing.
+hash="$(cat requirements*.txt | sha256sum | cut -c1-16)"
+stamp="$VENV/.installed-$hash-$(basename "$REQUIREMENTS")"
+test_stamp="$VENV/.installed-$hash-requirements-test.txt"
+if [ ! -f "$stamp" ] && ! [ "$REQUIREMENTS" = requirements.txt -a -f "$test_stamp" ]; then
   echo "==> Installing Python packages from $REQUIREMENTS (a few minutes the first time)"
   "$VENV/bin/pip" install --quiet --upgrade pip
   "$VENV/bin/pip" install --quiet -r "$REQUIREMENTS"
