@@ -1,5 +1,6 @@
-"""The scale-out configuration end to end: PostgreSQL, Redis, a real worker and the web server as
-separate processes, driven through the JSON API only; and a worker killed mid-run."""
+"""The scale-out configuration end to end: PostgreSQL, a Redis or RabbitMQ broker, a real worker and
+the web server (gunicorn, as scripts/run starts it) as separate processes, driven through the JSON
+API only; and a worker killed mid-run."""
 
 import base64
 import os
@@ -9,6 +10,7 @@ import time
 import uuid
 
 import httpx2 as httpx  # openai 3.x brings httpx2, the maintained fork of httpx
+import kombu
 import psycopg
 import pytest
 import redis
@@ -20,29 +22,46 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_DB = 13
+BROKERS = {"redis": f"redis://127.0.0.1:6379/{REDIS_DB}", "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//"}
 
 
-def _services_up():
+def _services_down(broker_url: str) -> str | None:
     try:
         psycopg.connect(f"{PG}/postgres", connect_timeout=3).close()
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=3).ping()
+        with kombu.Connection(broker_url, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=5, interval_start=1, interval_step=1)  # a broker just started may still be booting
     except Exception as exc:  # reported as the skip reason
         return str(exc)
     return None
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory, prepared_bundled_model, loopback_llm):
-    if reason := _services_up():
-        pytest.skip(f"PostgreSQL or Redis is not reachable: {reason}")
+def _empty_broker(broker_url: str) -> None:
+    """Messages another run of the suite left behind would reach this stack's worker."""
+    if broker_url.startswith("redis"):
+        redis.Redis(db=REDIS_DB).flushdb()
+        return
+    with kombu.Connection(broker_url) as connection:
+        for queue in ("local", "api"):
+            with connection.channel() as channel:
+                try:
+                    channel.queue_purge(queue)
+                except connection.channel_errors:
+                    pass  # not declared yet: nothing to purge
+
+
+@pytest.fixture(scope="module", params=list(BROKERS))
+def stack(request, tmp_path_factory, prepared_bundled_model, loopback_llm):
+    broker_url = BROKERS[request.param]
+    if reason := _services_down(broker_url):
+        pytest.skip(f"PostgreSQL or {request.param} is not reachable: {reason}")
     name = f"advisor_e2e_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis(db=REDIS_DB).flushdb()
+    _empty_broker(broker_url)
     data_dir = tmp_path_factory.mktemp("stack")
     # The prepared model is shared, so this stack does not convert it again.
     (data_dir / "models").symlink_to(settings.PREPARED_MODELS_DIR)
-    env = dict(os.environ, DATABASE_URL=f"{PG}/{name}", CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+    env = dict(os.environ, DATABASE_URL=f"{PG}/{name}", CELERY_BROKER_URL=broker_url,
                ADVISOR_DATA_DIR=str(data_dir), DJANGO_SECRET_KEY="stack-test")
     manage = [str(BIN / "python"), "manage.py"]
     for command in (["migrate", "-v", "0"], ["seed_catalogue"]):
@@ -56,8 +75,8 @@ def stack(tmp_path_factory, prepared_bundled_model, loopback_llm):
 
     port = free_port()
     web_log = open(data_dir / "web.log", "w")
-    web = subprocess.Popen(manage + ["runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env,
-                           stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
+    web = subprocess.Popen([str(BIN / "gunicorn"), "advisor.wsgi", "--bind", f"127.0.0.1:{port}", "--threads", "4"], cwd=ROOT,
+                           env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
     workers = []
 
     def new_worker():
@@ -88,7 +107,7 @@ def _trial(client, trial_id):
     return client.get(f"/api/trials/{trial_id}").json()
 
 
-def test_postgres_and_redis_run_a_trial_side_by_side(stack):
+def test_postgres_and_the_broker_run_a_trial_side_by_side(stack):
     client, _, _ = stack
     response = client.post("/api/trials", json={"prompt": "Name three colours.", "models": ["smollm2-135m-instruct", "smollm2-135m-instruct-served"], "max_tokens": 32})
     assert response.status_code == 201, response.text
