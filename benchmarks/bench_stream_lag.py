@@ -52,13 +52,15 @@ def main():
     manage = [str(BIN / "python"), "manage.py"]
     subprocess.run(manage + ["migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(manage + ["seed_catalogue"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(manage + ["collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     llm_port, web_port = free_port(), free_port()
     os.environ.update(env)
     llm = start_loopback_server(llm_port)
     subprocess.run(manage + ["shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('lag', password='lag-pw');"
                              f"from advisor.catalogue.models import Provider; Provider.objects.filter(slug='loopback').update(base_url='http://127.0.0.1:{llm_port}/v1')"],
                    cwd=ROOT, env=env, check=True)
-    web = subprocess.Popen(manage + ["runserver", f"127.0.0.1:{web_port}", "--noreload", "--insecure"], cwd=ROOT, env=env,
+    # The web server as scripts/run starts it.
+    web = subprocess.Popen([str(BIN / "gunicorn"), "advisor.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "2", "--threads", "8"], cwd=ROOT, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     worker = subprocess.Popen([str(BIN / "celery"), "-A", "advisor", "worker", "-c", "2", "--loglevel", "WARNING"], cwd=ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
