@@ -125,6 +125,14 @@ def test_sweep_fails_queued_runs_no_worker_took_in_time(user, bundled_model, set
     assert fresh.status == Status.QUEUED
 
 
+def test_a_run_a_worker_took_meanwhile_is_not_failed_as_never_started(user, bundled_model):
+    run = make_run(user, bundled_model)  # the sweep read it as queued; then a worker started it
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING)
+    services.run_fail(run, services.never_started_message(), unless_started=True)
+    run.refresh_from_db()
+    assert run.status == Status.RUNNING
+
+
 @pytest.fixture
 def unreachable_broker():
     """The real Redis transport pointed at a port nothing listens on."""

@@ -261,9 +261,11 @@ def trial_run_execute(*, run_id: int) -> None:
     run.save()
 
 
-def run_fail(run: TrialRun, message: str) -> None:
+def run_fail(run: TrialRun, message: str, *, unless_started: bool = False) -> None:
+    """Mark the run failed unless it already ended (or, with `unless_started`, a worker took it meanwhile)."""
     now = timezone.now()
-    TrialRun.objects.filter(pk=run.pk).exclude(status__in=[Status.DONE, Status.FAILED]).update(
+    still = [Status.QUEUED] if unless_started else [Status.QUEUED, Status.RUNNING]
+    TrialRun.objects.filter(pk=run.pk, status__in=still).update(
         status=Status.FAILED, error=message, progress="", finished_at=now, updated_at=now,
         output=run.output,
         total_ms=_ms((now - run.started_at).total_seconds()) if run.started_at else None,
@@ -296,6 +298,6 @@ def runs_sweep(queryset=None) -> int:
             swept += 1
     expired = now - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S)
     for run in runs.filter(status=Status.QUEUED, queued_at__lt=expired):
-        run_fail(run, never_started_message())
+        run_fail(run, never_started_message(), unless_started=True)
         swept += 1
     return swept
