@@ -100,6 +100,7 @@ def start_worker(env: dict, *, name: str, log_path: Path) -> subprocess.Popen:
     wait_for(lambda: "ready." in log_path.read_text() or process.poll() is not None, 90, "the Celery worker")
     if process.poll() is not None:
         raise RuntimeError(f"the worker exited; see {log_path}")
+    process.log_path = log_path
     return process
 
 
