@@ -157,8 +157,23 @@ def test_cost_assumptions_can_be_changed_and_are_echoed(client):
     assert cheap_power["monthly_cost_usd"]["slm"] < default["monthly_cost_usd"]["slm"]
 
 
+def test_machine_price_power_and_batching_can_be_changed_for_the_chosen_hardware(client):
+    default = post(client, CONTRACT_EXAMPLE).json()
+    dear = post(client, CONTRACT_EXAMPLE | {"assumptions": {"machine_usd": 100_000, "machine_watts": 2000}}).json()
+    one_at_a_time = post(client, CONTRACT_EXAMPLE | {"assumptions": {"max_parallel_requests": 1}}).json()
+    assert dear["assumptions"]["hardware_usd"]["server"] == 100_000 and dear["assumptions"]["watts"]["server"] == 2000
+    assert dear["assumptions"]["hardware_usd"]["laptop"] == default["assumptions"]["hardware_usd"]["laptop"]
+    assert dear["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
+    assert one_at_a_time["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
+    page = client.get(dear["url"]).content.decode()
+    assert "machines × $100,000 (server)" in page and "2,000 W while generating" in page
+
+
 @pytest.mark.parametrize("assumptions, field", [
     ({"usd_per_kwh": -1}, "assumptions.usd_per_kwh"),
+    ({"machine_usd": -5}, "assumptions.machine_usd"),
+    ({"max_parallel_requests": 0}, "assumptions.max_parallel_requests"),
+    ({"machine_watts": "lots"}, "assumptions.machine_watts"),
     ({"amortization_months": 0}, "assumptions.amortization_months"),
     ({"gpu_hour_usd": "cheap"}, "assumptions.gpu_hour_usd"),
     ("none", "assumptions"),

@@ -25,7 +25,8 @@ RECOMMEND_TYPES = {
 }
 RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
 HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float}
-ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float}
+ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
+                    "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
 TRIAL_DEFAULTS = {"max_tokens": 256, "temperature": 0.0}
 

@@ -58,12 +58,28 @@ class AdvisorForm(forms.Form):
                                    help_text=f"default {DEFAULT_ASSUMPTIONS.usd_per_kwh}")
     gpu_hour_usd = FiniteFloatField(required=False, min_value=0, max_value=1000, label="Cloud GPU rent (USD per hour)",
                                     help_text=f"default {DEFAULT_ASSUMPTIONS.gpu_hour_usd}")
+    # The next two are for the hardware class chosen above; their defaults depend on it.
+    machine_usd = FiniteFloatField(required=False, min_value=0, max_value=1e7, label="Price of one machine (USD)",
+                                   help_text="default by hardware: " + ", ".join(f"{target} ${usd:,.0f}" for target, usd in DEFAULT_ASSUMPTIONS.hardware_usd.items()))
+    machine_watts = FiniteFloatField(required=False, min_value=0, max_value=1e5, label="Its power while generating (W)",
+                                     help_text="default by hardware: " + ", ".join(f"{target} {watts:,.0f} W" for target, watts in DEFAULT_ASSUMPTIONS.watts.items()))
+    max_parallel_requests = forms.IntegerField(required=False, min_value=1, max_value=256, label="Requests a GPU serves at once",
+                                               help_text=f"default {DEFAULT_ASSUMPTIONS.max_parallel_requests} (batching); CPUs serve one")
 
-    ASSUMPTION_FIELDS = ("amortization_months", "usd_per_kwh", "gpu_hour_usd")
+    ASSUMPTION_FIELDS = ("amortization_months", "usd_per_kwh", "gpu_hour_usd", "machine_usd", "machine_watts", "max_parallel_requests")
 
     def assumptions(self) -> CostAssumptions:
         given = {name: self.cleaned_data[name] for name in self.ASSUMPTION_FIELDS if self.cleaned_data.get(name) is not None}
+        target = self.cleaned_data["hardware_target"]
+        if "machine_usd" in given:
+            given["hardware_usd"] = dict(DEFAULT_ASSUMPTIONS.hardware_usd) | {target: given.pop("machine_usd")}
+        if "machine_watts" in given:
+            given["watts"] = dict(DEFAULT_ASSUMPTIONS.watts) | {target: given.pop("machine_watts")}
         return replace(DEFAULT_ASSUMPTIONS, **given)
+
+    def assumptions_given(self) -> bool:
+        """Whether the user changed any cost assumption (the page then shows them open)."""
+        return any(self[name].value() not in (None, "") for name in self.ASSUMPTION_FIELDS)
 
     def needs(self) -> Needs:
         data = self.cleaned_data
