@@ -169,6 +169,16 @@ def test_machine_price_power_and_batching_can_be_changed_for_the_chosen_hardware
     assert "machines × $100,000 (server)" in page and "2,000 W while generating" in page
 
 
+def test_a_server_without_a_gpu_is_priced_and_changed_as_one(client):
+    cpu_only = CONTRACT_EXAMPLE | {"hardware": {"target": "server", "ram_gb": 64, "gpu_vram_gb": 0}}
+    default = post(client, cpu_only).json()
+    assert default["local_machine"] == {"class": "server_cpu", "usd": 6000, "watts": 300}
+    changed = post(client, cpu_only | {"assumptions": {"machine_usd": 9000}}).json()
+    assert changed["local_machine"]["usd"] == 9000
+    assert changed["assumptions"]["hardware_usd"]["server"] == default["assumptions"]["hardware_usd"]["server"]
+    assert "machines × $9,000 (server without a GPU)" in client.get(changed["url"]).content.decode()
+
+
 @pytest.mark.parametrize("assumptions, field", [
     ({"usd_per_kwh": -1}, "assumptions.usd_per_kwh"),
     ({"machine_usd": -5}, "assumptions.machine_usd"),

@@ -34,6 +34,16 @@ def test_local_cost_is_amortization_plus_energy_and_scales_with_machines():
     assert busy == pytest.approx(6 * 4000 / 36 + energy)
 
 
+def test_a_machine_without_a_gpu_is_priced_as_one():
+    assumptions = CostAssumptions()
+    cpu_server = Hardware("server", 64, 0)
+    assert assumptions.machine(cpu_server) == "server_cpu"
+    assert assumptions.machine(Hardware("server", 64, 24)) == "server"
+    assert assumptions.machine(Hardware("laptop", 16, 0)) == "laptop"  # no separate CPU-only laptop
+    idle = costs.local_monthly_usd(0, 500, 200, 20.0, cpu_server, "interactive", assumptions)
+    assert idle == pytest.approx(6000 / 36 + 24 * 300 * 0.2 * 30 / 1000 * 0.15)
+
+
 def test_changed_assumptions_change_local_costs():
     hardware = Hardware("server", 64, 24)
     default = costs.local_monthly_usd(1000, 500, 200, 100.0, hardware, "batch", CostAssumptions())

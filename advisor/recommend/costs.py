@@ -45,9 +45,9 @@ def local_monthly_usd(requests_per_day: float, input_tokens: int, output_tokens:
         # waits on needs them running.
         hours = busy * DAYS_PER_MONTH if latency == "batch" else machines * HOURS_PER_MONTH
         return max(hours, MIN_CLOUD_HOURS) * assumptions.gpu_hour_usd
-    target = hardware.target
-    amortized = machines * assumptions.hardware_usd[target] / assumptions.amortization_months
-    watts = assumptions.watts[target]
+    machine = assumptions.machine(hardware)
+    amortized = machines * assumptions.hardware_usd[machine] / assumptions.amortization_months
+    watts = assumptions.watts[machine]
     idle_hours = machines * 24 - busy
     kwh = (busy * watts + idle_hours * watts * assumptions.idle_power_share) * DAYS_PER_MONTH / 1000
     return amortized + kwh * assumptions.usd_per_kwh

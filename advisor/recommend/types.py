@@ -78,14 +78,18 @@ class CostAssumptions:
     # Purchase price of one machine of each class, USD. A phone is the user's own device (no extra
     # cost); edge: a Jetson Orin Nano Super developer kit lists at $249; laptop: a 16-32 GB laptop
     # bought for the job; workstation: a desktop with a 24 GB GPU (RTX 4090 / 3090 class); server: a
-    # rack server with one 48-80 GB data-centre GPU (L40S / A100 class, used market); cloud: rented, see gpu_hour_usd.
-    hardware_usd: Mapping[str, float] = _per_target(phone=0, edge=250, laptop=1500, workstation=4000, server=12000, cloud=0)
+    # rack server with one 48-80 GB data-centre GPU (L40S / A100 class, used market); cloud: rented, see
+    # gpu_hour_usd. Without a GPU (the `_cpu` entries): a desktop with 64 GB of RAM; a dual-socket
+    # server with 256 GB.
+    hardware_usd: Mapping[str, float] = _per_target(phone=0, edge=250, laptop=1500, workstation=4000, server=12000, cloud=0,
+                                                    workstation_cpu=1500, server_cpu=6000)
     # Written off over three years, the usual useful life of IT hardware.
     amortization_months: int = 36
     # Power drawn while generating, watts: a phone runs on the user's battery (not the project's bill);
     # Jetson Orin Nano 7-25 W; a laptop under load ~45 W; a workstation with a 450 W-class GPU; a
-    # GPU server ~700 W. Cloud power is in the rent.
-    watts: Mapping[str, float] = _per_target(phone=0, edge=15, laptop=45, workstation=450, server=700, cloud=0)
+    # GPU server ~700 W; without a GPU a desktop ~150 W and a server ~300 W. Cloud power is in the rent.
+    watts: Mapping[str, float] = _per_target(phone=0, edge=15, laptop=45, workstation=450, server=700, cloud=0,
+                                             workstation_cpu=150, server_cpu=300)
     # A machine left on but idle draws about a fifth of its working power.
     idle_power_share: float = 0.2
     # Average electricity price, USD per kWh (US commercial ~0.13, EU higher).
@@ -99,6 +103,11 @@ class CostAssumptions:
     # slots): each decoding step reads the weights once for the whole batch. At most this many,
     # fewer when the spare memory cannot hold their KV caches. CPUs and single-user devices serve one.
     max_parallel_requests: int = 8
+
+    def machine(self, hardware: Hardware) -> str:
+        """The key of the hardware's price and power: a class's CPU-only entry when it has no GPU."""
+        cpu_only = f"{hardware.target}_cpu"
+        return cpu_only if hardware.gpu_vram_gb <= 0 and cpu_only in self.hardware_usd else hardware.target
 
     def as_dict(self) -> dict:
         return {key: dict(value) if isinstance(value, Mapping) else value for key, value in asdict(self).items()}
@@ -163,6 +172,7 @@ class Recommendation:
     excluded: tuple[str, ...]
     assumptions: CostAssumptions
     estimate_formulas: Mapping[str, str]
+    local_machine: str = ""  # the key of the price and power used for local costs
 
     def to_dict(self) -> dict:
         """JSON-ready: the CONTRACT's keys first, then what the pages need."""
@@ -177,6 +187,8 @@ class Recommendation:
             "break_even_requests_per_day": _round(self.break_even_requests_per_day, 0),
             "excluded": list(self.excluded),
             "assumptions": self.assumptions.as_dict(),
+            "local_machine": {"class": self.local_machine, "usd": self.assumptions.hardware_usd.get(self.local_machine),
+                              "watts": self.assumptions.watts.get(self.local_machine)},
             "estimate_formulas": dict(self.estimate_formulas),
         }
 

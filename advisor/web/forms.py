@@ -23,6 +23,17 @@ def _choices(values):
     return [(value, LABELS.get(value, value)) for value in values]
 
 
+def _by_machine(values: dict, fmt: str) -> str:
+    """'server $12,000 ($6,000 without a GPU), …' from a per-machine table with `_cpu` entries."""
+    parts = []
+    for target, value in values.items():
+        if target.endswith("_cpu"):
+            continue
+        cpu_only = values.get(f"{target}_cpu")
+        parts.append(f"{target} {fmt.format(value)}" + (f" ({fmt.format(cpu_only)} without a GPU)" if cpu_only is not None else ""))
+    return ", ".join(parts)
+
+
 class FiniteFloatField(forms.FloatField):
     def validate(self, value):
         super().validate(value)
@@ -58,11 +69,11 @@ class AdvisorForm(forms.Form):
                                    help_text=f"default {DEFAULT_ASSUMPTIONS.usd_per_kwh}")
     gpu_hour_usd = FiniteFloatField(required=False, min_value=0, max_value=1000, label="Cloud GPU rent (USD per hour)",
                                     help_text=f"default {DEFAULT_ASSUMPTIONS.gpu_hour_usd}")
-    # The next two are for the hardware class chosen above; their defaults depend on it.
+    # The next two are for the hardware chosen above; their defaults depend on it.
     machine_usd = FiniteFloatField(required=False, min_value=0, max_value=1e7, label="Price of one machine (USD)",
-                                   help_text="default by hardware: " + ", ".join(f"{target} ${usd:,.0f}" for target, usd in DEFAULT_ASSUMPTIONS.hardware_usd.items()))
+                                   help_text="default by hardware: " + _by_machine(DEFAULT_ASSUMPTIONS.hardware_usd, "${:,.0f}"))
     machine_watts = FiniteFloatField(required=False, min_value=0, max_value=1e5, label="Its power while generating (W)",
-                                     help_text="default by hardware: " + ", ".join(f"{target} {watts:,.0f} W" for target, watts in DEFAULT_ASSUMPTIONS.watts.items()))
+                                     help_text="default by hardware: " + _by_machine(DEFAULT_ASSUMPTIONS.watts, "{:,.0f} W"))
     max_parallel_requests = forms.IntegerField(required=False, min_value=1, max_value=256, label="Requests a GPU serves at once",
                                                help_text=f"default {DEFAULT_ASSUMPTIONS.max_parallel_requests} (batching); CPUs serve one")
 
@@ -70,11 +81,11 @@ class AdvisorForm(forms.Form):
 
     def assumptions(self) -> CostAssumptions:
         given = {name: self.cleaned_data[name] for name in self.ASSUMPTION_FIELDS if self.cleaned_data.get(name) is not None}
-        target = self.cleaned_data["hardware_target"]
+        machine = DEFAULT_ASSUMPTIONS.machine(self.needs().hardware)
         if "machine_usd" in given:
-            given["hardware_usd"] = dict(DEFAULT_ASSUMPTIONS.hardware_usd) | {target: given.pop("machine_usd")}
+            given["hardware_usd"] = dict(DEFAULT_ASSUMPTIONS.hardware_usd) | {machine: given.pop("machine_usd")}
         if "machine_watts" in given:
-            given["watts"] = dict(DEFAULT_ASSUMPTIONS.watts) | {target: given.pop("machine_watts")}
+            given["watts"] = dict(DEFAULT_ASSUMPTIONS.watts) | {machine: given.pop("machine_watts")}
         return replace(DEFAULT_ASSUMPTIONS, **given)
 
     def assumptions_given(self) -> bool:
