@@ -87,25 +87,28 @@ def _names(slugs: list[str], limit: int = 4) -> str:
 # --- Candidates -------------------------------------------------------------------------------------
 
 
+def _first_token_s(needs: Needs, tokens_per_s: float, assumptions: CostAssumptions) -> float:
+    """Time to read the prompt (prefill), at `prefill_speedup` times the generation speed."""
+    return needs.input_tokens / (tokens_per_s * assumptions.prefill_speedup)
+
+
 def _speed_check(needs: Needs, assumptions: CostAssumptions):
     """Whether one request's tokens/s meets the stated latency; None when any speed will do."""
     if needs.latency == "realtime":
-        return lambda tokens_per_s: needs.input_tokens / (tokens_per_s * assumptions.prefill_speedup) <= REALTIME_FIRST_TOKEN_S
+        return lambda tokens_per_s: _first_token_s(needs, tokens_per_s, assumptions) <= REALTIME_FIRST_TOKEN_S
     if needs.latency == "interactive":
         return lambda tokens_per_s: tokens_per_s >= INTERACTIVE_TOKENS_PER_S
     return None
 
 
 def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float) -> Candidate:
-    fast_enough = _speed_check(needs, assumptions)
-    fit = memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests, fast_enough)
+    fit = memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests,
+                          _speed_check(needs, assumptions))
     throughput = fit.throughput_tokens_per_s
     cost = costs.local_monthly_usd(needs.requests_per_day, needs.input_tokens, needs.output_tokens, throughput,
                                    needs.hardware, needs.latency, assumptions)
-    machines = None
-    if throughput:
-        busy = costs.busy_hours_per_day(needs.requests_per_day, needs.input_tokens, needs.output_tokens, throughput, assumptions)
-        machines = costs.machines_needed(busy)
+    machines = costs.machines_needed(costs.busy_hours_per_day(
+        needs.requests_per_day, needs.input_tokens, needs.output_tokens, throughput, assumptions)) if throughput else None
     quality = model.quality_for(needs.task)
     notes = []
     if not fit.fits:
@@ -118,11 +121,10 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
         notes.append(f"serves about {fit.streams} requests at once, ≈{throughput:,.0f} tokens/s in all")
     if machines and machines > 1:
         notes.append(f"{machines} machines for {needs.requests_per_day:,} requests a day")
-    quick = fast_enough is None or (fit.tokens_per_s is not None and fast_enough(fit.tokens_per_s))
-    if not quick and needs.latency == "realtime":
-        first_token_s = needs.input_tokens / (fit.tokens_per_s * assumptions.prefill_speedup)
+    if not fit.fast_enough and needs.latency == "realtime":
+        first_token_s = _first_token_s(needs, fit.tokens_per_s, assumptions)
         notes.append(f"first token after ≈{first_token_s:.1f} s for a {needs.input_tokens:,}-token prompt: too slow for real time here")
-    elif not quick:
+    elif not fit.fast_enough:
         notes.append(f"≈{fit.tokens_per_s} tokens/s: slower than reading speed on this hardware")
     notes += _common_notes(model, quality, bar, needs)
     return Candidate(
@@ -130,7 +132,7 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
         quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
         meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=throughput,
-        machines=machines, fast_enough=quick, notes=tuple(notes),
+        machines=machines, fast_enough=fit.fast_enough, notes=tuple(notes),
     )
 
 

@@ -58,6 +58,7 @@ class Fit:
     streams: int = 1  # requests one machine serves at once
     throughput_tokens_per_s: float | None = None  # over all of them
     highest_fitting: str | None = None  # the highest precision that would fit, whatever its speed
+    fast_enough: bool = True  # one request's speed passes the `fast_enough` check given to best_fit
 
 
 def weights_gb(params_b: float, quantization: str) -> float:
@@ -122,7 +123,7 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     """
     available = available_gb(hardware)
     if model.params_b is None:
-        return Fit(False, None, None, None, available)
+        return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
     tokens = context_tokens(model, input_tokens, output_tokens)
     # Compare the rounded figure the user sees, so that "fits" never shows more than is available.
     fitting = [q for q in BYTES_PER_PARAM if round(memory_gb(model, q, tokens), 2) <= available]
@@ -134,10 +135,11 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
         quantization = next((q for q in fitting if fast_enough(tokens_per_s(model, q, tokens, hardware))), fitting[-1])
     fits = bool(fitting)
     streams = parallel_streams(model, quantization, tokens, hardware, max_streams) if fits else 1
+    speed = tokens_per_s(model, quantization, tokens, hardware)
     return Fit(
-        fits, quantization, round(memory_gb(model, quantization, tokens), 2),
-        _round_speed(tokens_per_s(model, quantization, tokens, hardware)), available, streams,
+        fits, quantization, round(memory_gb(model, quantization, tokens), 2), _round_speed(speed), available, streams,
         _round_speed(tokens_per_s(model, quantization, tokens, hardware, streams)), fitting[0] if fitting else None,
+        fast_enough=fast_enough is None or fast_enough(speed),
     )
 
 
