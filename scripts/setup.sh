@@ -19,7 +19,7 @@ fi
 hash="$(cat requirements*.txt | sha256sum | cut -c1-16)"
 stamp="$VENV/.installed-$hash-$(basename "$REQUIREMENTS")"
 test_stamp="$VENV/.installed-$hash-requirements-test.txt"
-if [ ! -f "$stamp" ] && ! [ "$REQUIREMENTS" = requirements.txt -a -f "$test_stamp" ]; then
+if [ ! -f "$stamp" ] && ! { [ "$REQUIREMENTS" = requirements.txt ] && [ -f "$test_stamp" ]; }; then
   echo "==> Installing Python packages from $REQUIREMENTS (a few minutes the first time)"
   "$VENV/bin/pip" install --quiet --upgrade pip
   "$VENV/bin/pip" install --quiet -r "$REQUIREMENTS"

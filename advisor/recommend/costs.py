@@ -53,6 +53,20 @@ def local_monthly_usd(requests_per_day: float, input_tokens: int, output_tokens:
     return amortized + kwh * assumptions.usd_per_kwh
 
 
+def local_cost_basis(hardware: Hardware, assumptions: CostAssumptions) -> str:
+    """The local-cost formula with the figures it uses for this hardware, to show with the answer."""
+    if hardware.target == "cloud":
+        text = f"Local cost = GPU hours rented at ${assumptions.gpu_hour_usd:g} an hour (around the clock unless the work is batch)."
+    else:
+        machine = assumptions.machine(hardware)
+        which = hardware.target if machine == hardware.target else f"{hardware.target} without a GPU"
+        text = (f"Local cost = machines × ${assumptions.hardware_usd[machine]:,.0f} ({which}) ÷ {assumptions.amortization_months} months"
+                f" + energy at {assumptions.watts[machine]:,.0f} W while generating and ${assumptions.usd_per_kwh:g}/kWh.")
+    if hardware.gpu_vram_gb > 0:
+        text += f" A GPU serves up to {assumptions.max_parallel_requests} requests at once."
+    return text
+
+
 def hybrid_monthly_usd(slm_usd: float | None, llm_usd_for_its_share: float | None) -> float | None:
     """The SLM side is costed at full volume (in a cascade it sees every request first); the LLM side
     at its share of the volume, which for a hosted model is exactly share × its full-volume cost."""

@@ -402,7 +402,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
         monthly_cost_usd={"slm": slm_cost, "llm": llm_cost, "hybrid": hybrid_cost}, hybrid=split,
         cost_curve=curve, break_even_requests_per_day=break_even, excluded=tuple(excluded),
         assumptions=assumptions, estimate_formulas=memory.FORMULAS | {f"cost_{k}": v for k, v in costs.FORMULAS.items()},
-        local_machine=assumptions.machine(needs.hardware),
+        local_machine=assumptions.machine(needs.hardware), local_cost_basis=costs.local_cost_basis(needs.hardware, assumptions),
     )
 
 

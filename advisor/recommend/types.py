@@ -173,6 +173,7 @@ class Recommendation:
     assumptions: CostAssumptions
     estimate_formulas: Mapping[str, str]
     local_machine: str = ""  # the key of the price and power used for local costs
+    local_cost_basis: str = ""  # that formula in words, with its figures
 
     def to_dict(self) -> dict:
         """JSON-ready: the CONTRACT's keys first, then what the pages need."""
@@ -189,6 +190,7 @@ class Recommendation:
             "assumptions": self.assumptions.as_dict(),
             "local_machine": {"class": self.local_machine, "usd": self.assumptions.hardware_usd.get(self.local_machine),
                               "watts": self.assumptions.watts.get(self.local_machine)},
+            "local_cost_basis": self.local_cost_basis,
             "estimate_formulas": dict(self.estimate_formulas),
         }
 

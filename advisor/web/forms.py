@@ -24,13 +24,11 @@ def _choices(values):
 
 
 def _by_machine(values: dict, fmt: str) -> str:
-    """'server $12,000 ($6,000 without a GPU), …' from a per-machine table with `_cpu` entries."""
+    """'server $12,000 ($6,000 without a GPU), …': the default for each hardware, with and without a GPU."""
     parts = []
-    for target, value in values.items():
-        if target.endswith("_cpu"):
-            continue
-        cpu_only = values.get(f"{target}_cpu")
-        parts.append(f"{target} {fmt.format(value)}" + (f" ({fmt.format(cpu_only)} without a GPU)" if cpu_only is not None else ""))
+    for target in TARGETS:
+        with_gpu, without = (DEFAULT_ASSUMPTIONS.machine(Hardware(target, 1, gpu)) for gpu in (1, 0))
+        parts.append(f"{target} {fmt.format(values[with_gpu])}" + (f" ({fmt.format(values[without])} without a GPU)" if without != with_gpu else ""))
     return ", ".join(parts)
 
 

@@ -10,4 +10,3 @@ register = template.Library()
 def cost_chart(result: dict, requests_per_day=None) -> str:
     # Safe: the SVG is built from numbers and fixed strings only.
     return mark_safe(cost_chart_svg(result.get("cost_curve") or [], result.get("break_even_requests_per_day"), requests_per_day))
-
