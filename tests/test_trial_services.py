@@ -136,14 +136,14 @@ def test_a_run_a_worker_took_meanwhile_is_not_failed_as_never_started(user, bund
 @pytest.fixture
 def unreachable_broker():
     """The real Redis transport pointed at a port nothing listens on."""
-    app = celery_app
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
-    app.conf.broker_transport_options = {"max_retries": 0}
-    app._after_fork()  # drop the pooled connections to the real broker
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.broker_transport_options
+    conf.broker_url = f"redis://127.0.0.1:{free_port()}/0"
+    conf.broker_transport_options = {"max_retries": 0}
+    celery_app._after_fork()  # drop the pooled connections to the real broker
     yield
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    app._after_fork()
+    conf.broker_url, conf.broker_transport_options = saved
+    celery_app._after_fork()
 
 
 def test_runs_that_cannot_be_queued_fail_with_a_reason(user, bundled_model, unreachable_broker, django_capture_on_commit_callbacks):
