@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "template_partials",
     "advisor.catalogue",
     "advisor.trials",
+    "advisor.machines",
     "advisor.web",
 ]
 

@@ -70,6 +70,12 @@ class TrialRun(models.Model):
     cost_usd = models.FloatField(null=True, blank=True)
     cost_basis = models.CharField(max_length=200, blank=True)
     peak_rss_mb = models.PositiveIntegerField(null=True, blank=True)
+    # runners.confidence.confidence_summary() of the generated tokens; null where the runtime gives none.
+    confidence = models.JSONField(null=True, blank=True)
+    # Local runs: what ran, and the advisor's estimate for the worker's machine beside the measured figure.
+    runtime = models.CharField(max_length=30, blank=True)
+    precision = models.CharField(max_length=10, blank=True)
+    predicted_tokens_per_s = models.FloatField(null=True, blank=True)
     worker_host = models.CharField(max_length=200, blank=True)
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

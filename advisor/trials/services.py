@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel, Provider
 
-from . import runners
+from . import execution, runners
+from .execution import ms
 from .models import Status, Trial, TrialRun
 
 log = logging.getLogger(__name__)
@@ -116,45 +117,6 @@ def _enqueue(run: TrialRun, queue: str) -> None:
         run_fail(run, NOT_QUEUED)
 
 
-def _target(model: LanguageModel) -> runners.RunTarget:
-    provider = model.provider
-    return runners.RunTarget(
-        runtime=provider.kind, weights=model.weights, base_url=provider.base_url,
-        remote_name=model.remote_name, api_key_env=provider.api_key_env,
-    )
-
-
-def _ms(seconds: float) -> int:
-    return max(0, round(seconds * 1000))
-
-
-def _peak_rss_mb() -> int:
-    # The process's high-water mark (Linux reports KiB), falling back to its current size elsewhere.
-    try:
-        import resource
-
-        return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    except (ImportError, OSError):
-        return round(psutil.Process().memory_info().rss / 2**20)
-
-
-@functools.cache
-def _bundled_tokenizer():
-    from transformers import AutoTokenizer
-
-    from .runners import weights
-
-    return AutoTokenizer.from_pretrained(weights.load_path("bundled:smollm2-135m-instruct"))
-
-
-def _fallback_token_count(text: str) -> int | None:
-    """An estimate with the bundled tokenizer, for servers that report no usage."""
-    try:
-        return len(_bundled_tokenizer()(text)["input_ids"])
-    except Exception:  # an estimate only; a missing tokenizer must not fail the run
-        return None
-
-
 def run_cost(model: LanguageModel, input_tokens: int | None, output_tokens: int | None, total_s: float) -> tuple[float | None, str]:
     if model.provider.hosted or model.input_usd_per_mtok or model.output_usd_per_mtok:
         if input_tokens is None or output_tokens is None:
@@ -174,10 +136,18 @@ class _Progress:
         # The stream-lag benchmark compares these wall-clock times with when text shows on screen.
         self.trace = open(settings.TRIAL_TOKEN_TRACE, "a") if settings.TRIAL_TOKEN_TRACE else None
 
-    def token(self) -> None:
+    def text(self, output: str, ttft_ms: int | None) -> None:
+        self.run.output = output
         if self.trace:
-            self.trace.write(f"{self.run.pk} {time.time():.4f} {len(self.run.output)}\n")
+            self.trace.write(f"{self.run.pk} {time.time():.4f} {len(output)}\n")
             self.trace.flush()
+        if ttft_ms is not None:
+            self.save(force=True, progress="", ttft_ms=ttft_ms)
+        else:
+            self.save()
+
+    def progress(self, message: str) -> None:
+        self.save(force=True, progress=message[:200])
 
     def save(self, force: bool = False, **fields) -> None:
         now = time.monotonic()
@@ -201,7 +171,7 @@ def trial_run_execute(*, run_id: int) -> None:
             return
         started = timezone.now()
         run.status, run.started_at = Status.RUNNING, started
-        run.queue_ms = _ms((started - run.queued_at).total_seconds())
+        run.queue_ms = ms((started - run.queued_at).total_seconds())
         run.worker_host, run.worker_pid = HOSTNAME, os.getpid()
         run.save(update_fields=["status", "started_at", "queue_ms", "worker_host", "worker_pid", "updated_at"])
 
@@ -211,49 +181,28 @@ def trial_run_execute(*, run_id: int) -> None:
         temperature=trial.temperature, time_limit_s=settings.TRIAL_SOFT_TIME_LIMIT_S,
     )
     progress = _Progress(run)
-    begun = time.monotonic()
-    first_token_at = None
-    usage = runners.Usage(None, None)
     try:
-        for event in runners.stream(_target(model), request):
-            if isinstance(event, runners.Token):
-                run.output += event.text
-                progress.token()
-                if first_token_at is None:
-                    first_token_at = time.monotonic()
-                    progress.save(force=True, progress="", ttft_ms=_ms(first_token_at - begun))
-                else:
-                    progress.save()
-            elif isinstance(event, runners.Loading):
-                progress.save(force=True, progress=event.message[:200])
-            elif isinstance(event, runners.Usage):
-                usage = event
-    except runners.RunError as exc:
-        run_fail(run, str(exc))
-        return
-    except SoftTimeLimitExceeded:
-        run_fail(run, timed_out_message())
-        return
-    except Exception as exc:
-        log.exception("Run %s failed", run.pk)
-        run_fail(run, f"The run failed unexpectedly ({type(exc).__name__}: {exc}). Try again; if it persists, tell an admin.")
+        measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress, price=run_cost)
+    except execution.GenerationFailed as failed:
+        run.output = failed.measurement.output
+        exc = failed.cause
+        if isinstance(exc, runners.RunError):
+            run_fail(run, str(exc))
+        elif isinstance(exc, SoftTimeLimitExceeded):
+            run_fail(run, timed_out_message())
+        elif isinstance(exc, Exception):
+            log.exception("Run %s failed", run.pk, exc_info=exc)
+            run_fail(run, f"The run failed unexpectedly ({type(exc).__name__}: {exc}). Try again; if it persists, tell an admin.")
+        else:
+            raise exc
         return
 
-    ended = time.monotonic()
-    output_tokens = usage.output_tokens if usage.output_tokens is not None else _fallback_token_count(run.output)
-    input_tokens = usage.input_tokens if usage.input_tokens is not None else _fallback_token_count(trial.system + trial.prompt)
-    run.total_ms = _ms(ended - begun)
-    run.ttft_ms = _ms(first_token_at - begun) if first_token_at else None
-    run.input_tokens, run.output_tokens = input_tokens, output_tokens
-    # Over the generation phase: the tokens after the first, over the time after the first.
-    if first_token_at and output_tokens and output_tokens > 1 and ended > first_token_at:
-        run.tokens_per_s = round((output_tokens - 1) / (ended - first_token_at), 2)
-    run.cost_usd, run.cost_basis = run_cost(model, input_tokens, output_tokens, ended - begun)
-    if model.provider.kind == Provider.Kind.TRANSFORMERS:
-        run.peak_rss_mb = _peak_rss_mb()
+    for name in ("output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
+                 "cost_basis", "peak_rss_mb", "confidence"):
+        setattr(run, name, getattr(measured, name))
     run.finished_at = timezone.now()
     run.progress = ""
-    if usage.timed_out:
+    if measured.timed_out:
         run.status = Status.FAILED
         run.error = timed_out_message()
     else:
@@ -268,7 +217,7 @@ def run_fail(run: TrialRun, message: str, *, unless_started: bool = False) -> No
     TrialRun.objects.filter(pk=run.pk, status__in=still).update(
         status=Status.FAILED, error=message, progress="", finished_at=now, updated_at=now,
         output=run.output,
-        total_ms=_ms((now - run.started_at).total_seconds()) if run.started_at else None,
+        total_ms=ms((now - run.started_at).total_seconds()) if run.started_at else None,
     )
 
 

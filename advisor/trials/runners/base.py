@@ -40,6 +40,8 @@ class Usage:
     input_tokens: int | None
     output_tokens: int | None
     timed_out: bool = False
+    # confidence_summary() of the generated tokens' log-probabilities; None where the runtime gives none.
+    confidence: dict | None = None
 
 
 class RunError(Exception):
