@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "advisor.catalogue",
     "advisor.trials",
     "advisor.machines",
+    "advisor.hybrid",
     "advisor.web",
 ]
 

@@ -15,6 +15,18 @@ import math
 from dataclasses import dataclass
 
 
+# The confidence aggregate a threshold applies to: the key of confidence_summary(...) that
+# `score` is today (benchmarks/bench_confidence_signal.py measured the choice).
+DEFAULT_SIGNAL = "p10_token_prob"
+
+
+def confidence_signal(confidence: dict | None, signal: str = DEFAULT_SIGNAL) -> float | None:
+    """The number a threshold is compared with, from a run's `confidence` JSON (None if absent)."""
+    if not confidence:
+        return None
+    return known_confidence(confidence.get(signal))
+
+
 @dataclass(frozen=True)
 class EscalationDecision:
     escalate: bool
