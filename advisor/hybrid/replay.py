@@ -231,12 +231,14 @@ def _curve(scored: Sequence[_Scored]) -> list[CascadePoint]:
         following = order[k].confidence
         if following is None or following <= max(here, 0.0):
             continue  # the same confidence (or missing/0 next to 0): no threshold separates them
-        points.append(point(_threshold_between(max(here, 0.0), following), k, gain, extra_cost))
+        threshold = _threshold_between(max(here, 0.0), following)
+        if threshold is not None:
+            points.append(point(threshold, k, gain, extra_cost))
     points.append(point(1.0, n, gain, extra_cost))
     return points
 
 
-def _threshold_between(low: float, high: float) -> float:
+def _threshold_between(low: float, high: float) -> float | None:
     """A short number strictly between two confidences, near their midpoint (0.15, not
     0.15000000000000002), so the threshold reads well and still separates them."""
     middle = (low + high) / 2
@@ -244,7 +246,11 @@ def _threshold_between(low: float, high: float) -> float:
         candidate = round(middle, digits)
         if low < candidate < high:
             return candidate
-    return middle
+    if low < middle < high:
+        return middle
+    # Confidences a hair apart: the upper one still escalates exactly those below it — unless it
+    # is 1, which always escalates everything; then no threshold separates them.
+    return high if high < 1 else None
 
 
 def _trapezoid(ys: Sequence[float], xs: Sequence[float]) -> float:
