@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from advisor.hybrid.cascade import should_escalate
 from advisor.hybrid.replay import (
-    NotEnoughVotes, ReplayItem, _curve, _np_interp, _oracle_curve, apgr_of, hybrid_replay, point_at_threshold,
+    NotEnoughVotes, ReplayItem, _bootstrap_apgr, _curve, _np_interp, _resamples, _oracle_curve, apgr_of, hybrid_replay, point_at_threshold,
     replay_as_json, scored_items, verdict_from_vote,
 )
 
@@ -218,3 +218,18 @@ def test_an_escalation_decision_per_item_matches_should_escalate():
     items = items_for(VERDICTS)
     point = point_at_threshold(scored_items(items), 0.3)
     assert point.escalated == sum(should_escalate(i.confidence, 0.3) for i in items) == 2
+
+
+@settings(max_examples=100, deadline=None)
+@given(item_lists, st.integers(0, 1000))
+def test_the_fast_bootstrap_apgr_is_the_apgr_of_each_resamples_curve(items, seed):
+    scored = scored_items(items)
+    draws = _resamples(len(scored), 5, seed)
+    expected = []
+    for draw in draws:
+        sample = [scored[i] for i in draw]
+        slm_q = sum(i.slm_quality for i in sample) / len(sample)
+        llm_q = sum(i.llm_quality for i in sample) / len(sample)
+        if llm_q > slm_q:
+            expected.append(apgr_of(_curve(sample), slm_q, llm_q))
+    assert _bootstrap_apgr(scored, draws) == pytest.approx(expected)
