@@ -148,7 +148,7 @@ scored_item = st.builds(
 item_lists = st.lists(st.one_of(item, scored_item), min_size=10, max_size=40)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(item_lists)
 def test_every_point_is_what_the_live_rule_gives_at_its_threshold(items):
     scored = scored_items(items)
@@ -159,7 +159,7 @@ def test_every_point_is_what_the_live_rule_gives_at_its_threshold(items):
         assert live.cost_per_1k_requests_usd == pytest.approx(point.cost_per_1k_requests_usd)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(item_lists)
 def test_llm_share_grows_with_the_threshold_from_none_to_all(items):
     replay = hybrid_replay(items=items, resamples=20)
@@ -171,7 +171,7 @@ def test_llm_share_grows_with_the_threshold_from_none_to_all(items):
     assert thresholds[0] == 0 and thresholds[-1] == 1
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(item_lists)
 def test_pgr_is_0_with_no_llm_and_1_with_all_llm_and_the_oracle_bounds_the_cascade(items):
     replay = hybrid_replay(items=items, resamples=20)
@@ -189,7 +189,7 @@ def test_pgr_is_0_with_no_llm_and_1_with_all_llm_and_the_oracle_bounds_the_casca
     assert replay.oracle_apgr >= replay.random_apgr - 1e-9
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(item_lists)
 def test_apgr_is_routellms_formula(items):
     # (AUC − weak AUC) / (strong AUC − weak AUC) with numpy's trapezoid, as in apgr_metric.
@@ -204,7 +204,7 @@ def test_apgr_is_routellms_formula(items):
     assert apgr_of([(p.llm_share, p.quality) for p in replay.points], replay.slm_quality, replay.llm_quality) == pytest.approx(replay.apgr)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(0, 1), min_size=1, max_size=8), st.data())
 def test_interp_is_numpys_on_non_decreasing_points(xs, data):
     xp = sorted(round(x, 1) for x in xs)  # rounding makes plateaus, where numpy's choice matters
@@ -220,7 +220,7 @@ def test_an_escalation_decision_per_item_matches_should_escalate():
     assert point.escalated == sum(should_escalate(i.confidence, 0.3) for i in items) == 2
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(item_lists, st.integers(0, 1000))
 def test_the_fast_bootstrap_apgr_is_the_apgr_of_each_resamples_curve(items, seed):
     scored = scored_items(items)
