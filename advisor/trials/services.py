@@ -21,6 +21,7 @@ from django.utils import timezone
 from advisor.catalogue.models import LanguageModel, Provider
 
 from . import runners
+from .availability import model_availability, unrunnable_message
 from .models import Status, Trial, TrialRun
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
     if unknown:
         raise TrialRejected({"models": [f"Unknown or inactive model: {', '.join(unknown)}."]})
     models = [found[slug] for slug in slugs]
+    # A model that cannot run here is never queued: it would load for a minute, fail and hold a worker.
+    if blocked := [unrunnable_message(m, a) for m in models if not (a := model_availability(m)).runnable]:
+        raise TrialRejected({"models": blocked})
     _check_limits(owner, request, models)
 
     with transaction.atomic():

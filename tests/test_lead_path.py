@@ -1,0 +1,100 @@
+"""Issue 13 server-side: models that cannot run are named and never queued, stand-ins, defaults,
+the share field, run pricing, the lead's own list."""
+
+import json
+import re
+
+import pytest
+from django.core.management import call_command
+
+from advisor.catalogue.models import LanguageModel
+from advisor.trials.models import Status, Trial, TrialRun
+from advisor.web.advice import try_models
+
+from .conftest import openai_model
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def seeded(db, monkeypatch):
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "TOGETHER_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    call_command("seed_catalogue", verbosity=0)
+
+
+def post_trial(client, **body):
+    return client.post("/api/trials", data=json.dumps(body), content_type="application/json")
+
+
+def test_api_refuses_a_model_whose_key_is_missing_naming_the_model_and_the_variable(signed_in, bundled_model, monkeypatch):
+    monkeypatch.delenv("ADVISOR_TEST_UNSET_KEY", raising=False)
+    openai_model(slug="keyed-llm", base_url="http://127.0.0.1:9/v1", api_key_env="ADVISOR_TEST_UNSET_KEY")
+    response = post_trial(signed_in, prompt="hi", models=[bundled_model.slug, "keyed-llm"])
+    assert response.status_code == 400
+    [message] = response.json()["errors"]["models"]
+    assert "keyed-llm" in message and "ADVISOR_TEST_UNSET_KEY is not set" in message
+    assert not Trial.objects.exists() and not TrialRun.objects.exists()
+
+
+def test_api_refuses_a_local_model_whose_weights_are_not_here(signed_in, bundled_model, local_provider):
+    LanguageModel.objects.create(slug="absent-7b", name="Absent 7B", provider=local_provider, weights="SomeOrg/Absent-7B",
+                                 params_b=7, open_weights=True)
+    response = post_trial(signed_in, prompt="hi", models=["absent-7b"])
+    assert response.status_code == 400
+    message = response.json()["errors"]["models"][0]
+    assert "Absent 7B (absent-7b) cannot run here" in message and "not on this server" in message
+    assert not Trial.objects.exists()
+
+
+def test_the_form_refuses_a_model_that_cannot_run_beside_the_model_list(signed_in, seeded):
+    response = signed_in.post("/trials/new/", {"prompt": "hi", "models": ["gpt-4o"], "max_tokens": 8, "temperature": 0})
+    assert response.status_code == 200
+    assert "OPENAI_API_KEY is not set" in " ".join(response.context["form"].errors["models"])
+    assert not Trial.objects.exists()
+
+
+def test_try_models_ticks_runnable_stand_ins_of_the_same_kind_and_says_why(seeded):
+    result = {"candidates": {"slm": [{"slug": "qwen2-5-7b-instruct"}, {"slug": "phi-4"}],
+                             "llm": [{"slug": "gpt-4o"}, {"slug": "claude-sonnet-4"}]}}
+    plan = try_models(result)
+    slm, llm = plan.picks
+    assert (slm.recommended, slm.slug, slm.stand_in) == ("Qwen2.5 7B Instruct", "smollm2-135m-instruct", True)
+    assert "not on this server" in slm.recommended_reason
+    assert llm.recommended == "GPT-4o" and "OPENAI_API_KEY" in llm.recommended_reason
+    assert llm.slug == "smollm2-135m-instruct-served" and llm.stand_in and "OpenAI-compatible" in llm.stand_in_note
+    assert plan.slugs == ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
+
+
+def test_a_runnable_top_candidate_is_ticked_as_itself(seeded):
+    plan = try_models({"candidates": {"slm": [{"slug": "smollm2-135m-instruct"}], "llm": []}})
+    [pick] = plan.picks
+    assert pick.slug == "smollm2-135m-instruct" and not pick.stand_in and not pick.recommended_reason
+
+
+def test_the_model_list_is_grouped_by_kind_and_by_runnable_here(signed_in, seeded):
+    page = signed_in.get("/trials/new/").content.decode()
+    titles = [re.sub(r" \(\d+\)$", "", t) for t in re.findall(r'class="group-title"[^>]*>([^<]+)</', page)]
+    assert titles == ["Small models (SLM): run here", "Small models (SLM): not set up here", "Large models (LLM): not set up here"]
+    assert re.search(r'value="gpt-4o"[^>]*disabled', page)
+    assert "OPENAI_API_KEY is not set" in page
+
+
+def test_failing_models_of_the_last_trial_are_not_carried_over_silently(signed_in, user, seeded):
+    trial = Trial.objects.create(owner=user, prompt="earlier")
+    for position, (slug, status, error) in enumerate([("smollm2-135m-instruct", Status.DONE, ""),
+                                                     ("smollm2-135m-instruct-served", Status.FAILED, "Cannot connect to http://127.0.0.1:8001/v1")]):
+        model = LanguageModel.objects.get(slug=slug)
+        TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=slug, model_name=model.name, status=status, error=error)
+    response = signed_in.get("/trials/new/")
+    page = response.content.decode()
+    assert re.findall(r'name="models" value="([^"]+)"[^>]*checked', page) == ["smollm2-135m-instruct"]
+    notes = " ".join(response.context["model_notes"])
+    assert "SmolLM2 135M Instruct (local OpenAI-compatible server) from your last trial is not ticked" in notes
+    assert "Cannot connect" in notes
