@@ -92,3 +92,30 @@ def test_try_these_models_names_what_cannot_run_and_ticks_stand_ins(open_page, s
     assert page.locator("details.unavailable input[name=models]:not(:disabled)").count() == 0
     if screen == "phone":
         assert sideways_overflow(page) <= 0
+
+
+def test_enter_in_an_advisor_field_saves_the_answer_and_never_detects_the_machine(open_page, seeded, screen):
+    page = open_page(screen)
+    page.goto("/advisor/")
+    page.fill("#id_hardware_ram_gb", "12")
+    page.fill("#id_requests_per_day", "2500")
+    page.press("#id_requests_per_day", "Enter")
+    page.wait_for_url(re.compile(r"/recommendations/[0-9a-f-]{36}/$"))
+    saved = Recommendation.objects.get(pk=page.url.rstrip("/").rsplit("/", 1)[1])
+    assert saved.answers["hardware"]["ram_gb"] == 12 and saved.answers["requests_per_day"] == 2500
+    assert "detect" not in page.url
+
+
+def test_detection_runs_only_on_its_button_and_says_it_describes_the_server(open_page, seeded, screen):
+    page = open_page(screen)
+    page.goto("/advisor/")
+    assert "not your computer" in page.locator("#detect-help").inner_text()
+    page.select_option("#id_task", "code")
+    page.click("[data-testid=detect]")
+    machine = page.get_by_test_id("machine")
+    machine.wait_for()
+    assert "web server" in machine.inner_text() and "not your computer" in machine.inner_text()
+    assert float(page.input_value("#id_hardware_ram_gb")) > 1
+    assert page.input_value("#id_task") == "code"  # the other answers are kept
+    if screen == "phone":
+        assert sideways_overflow(page) <= 0
