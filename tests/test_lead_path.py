@@ -98,3 +98,22 @@ def test_failing_models_of_the_last_trial_are_not_carried_over_silently(signed_i
     notes = " ".join(response.context["model_notes"])
     assert "SmolLM2 135M Instruct (local OpenAI-compatible server) from your last trial is not ticked" in notes
     assert "Cannot connect" in notes
+
+
+@pytest.mark.parametrize("typed, share", [("0.2", 0.2), ("20 %", 0.2), ("20%", 0.2), (" 5,5 % ", 0.055), ("1", 1.0), ("0", 0.0), ("", None)])
+def test_the_share_of_hard_requests_takes_a_share_or_a_percentage(typed, share):
+    from advisor.web.forms import AdvisorForm
+
+    form = AdvisorForm(AdvisorForm.initial_data() | {"complex_share": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["complex_share"] == (pytest.approx(share) if share is not None else None)
+
+
+@pytest.mark.parametrize("typed, message", [("20", "a bare 20 would mean 2,000 %"), ("120 %", "0 % to 100 %"),
+                                            ("lots", "such as 20 %"), ("nan", "finite"), ("-0.1", "from 0 to 1")])
+def test_a_bad_share_says_what_it_would_mean(typed, message):
+    from advisor.web.forms import AdvisorForm
+
+    form = AdvisorForm(AdvisorForm.initial_data() | {"complex_share": typed})
+    assert not form.is_valid()
+    assert message in form.errors["complex_share"][0]

@@ -119,3 +119,32 @@ def test_detection_runs_only_on_its_button_and_says_it_describes_the_server(open
     assert page.input_value("#id_task") == "code"  # the other answers are kept
     if screen == "phone":
         assert sideways_overflow(page) <= 0
+
+
+def test_an_invalid_answer_is_marked_beside_its_field_in_the_live_update(open_page, seeded, screen):
+    page = open_page(screen)
+    page.goto("/advisor/")
+    page.get_by_test_id("verdict").wait_for()
+    page.fill("#id_complex_share", "20")
+    error = page.locator("#errors-complex_share")
+    page.wait_for_function("document.querySelector('#errors-complex_share').textContent.includes('0.2 or 20 %')")
+    assert "a bare 20 would mean 2,000 %" in error.inner_text() and error.is_visible()
+    assert "Share of hard requests" in page.get_by_test_id("fix-answers").inner_text()
+    if screen == "phone":
+        assert sideways_overflow(page) <= 0
+    page.fill("#id_complex_share", "20 %")
+    page.get_by_test_id("verdict").wait_for()
+    assert error.inner_text() == "" and not error.is_visible()
+    page.click("[data-testid=save]")
+    page.wait_for_url(re.compile(r"/recommendations/[0-9a-f-]{36}/$"))
+    assert Recommendation.objects.get(pk=page.url.rstrip("/").rsplit("/", 1)[1]).answers["complex_share"] == pytest.approx(0.2)
+
+
+def test_a_fixed_answer_clears_its_mark_live_for_any_field(open_page, seeded):
+    page = open_page()
+    page.goto("/advisor/")
+    page.fill("#id_requests_per_day", "-5")
+    page.wait_for_function("document.querySelector('#errors-requests_per_day').textContent.includes('greater than or equal to 0')")
+    page.fill("#id_requests_per_day", "500")
+    page.get_by_test_id("verdict").wait_for()
+    assert page.locator("#errors-requests_per_day").inner_text() == ""
