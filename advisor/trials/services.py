@@ -22,6 +22,7 @@ from advisor.catalogue.models import LanguageModel, Provider
 
 from . import runners
 from .availability import model_availability, unrunnable_message
+from .pricing import trial_run_cost
 from .models import Status, Trial, TrialRun
 
 log = logging.getLogger(__name__)
@@ -159,16 +160,6 @@ def _fallback_token_count(text: str) -> int | None:
         return None
 
 
-def run_cost(model: LanguageModel, input_tokens: int | None, output_tokens: int | None, total_s: float) -> tuple[float | None, str]:
-    if model.provider.hosted or model.input_usd_per_mtok or model.output_usd_per_mtok:
-        if input_tokens is None or output_tokens is None:
-            return None, "unknown: the server reported no token counts"
-        cost = (input_tokens * model.input_usd_per_mtok + output_tokens * model.output_usd_per_mtok) / 1e6
-        return cost, f"catalogue prices: ${model.input_usd_per_mtok}/Mtok in, ${model.output_usd_per_mtok}/Mtok out"
-    rate = settings.LOCAL_HARDWARE_USD_PER_HOUR
-    return total_s / 3600 * rate, f"this machine's time at ${rate}/hour (LOCAL_HARDWARE_USD_PER_HOUR)"
-
-
 class _Progress:
     """Writes the streamed output to the database at most every TRIAL_SAVE_EVERY_S."""
 
@@ -252,7 +243,7 @@ def trial_run_execute(*, run_id: int) -> None:
     # Over the generation phase: the tokens after the first, over the time after the first.
     if first_token_at and output_tokens and output_tokens > 1 and ended > first_token_at:
         run.tokens_per_s = round((output_tokens - 1) / (ended - first_token_at), 2)
-    run.cost_usd, run.cost_basis = run_cost(model, input_tokens, output_tokens, ended - begun)
+    run.cost_usd, run.cost_basis = trial_run_cost(model, input_tokens, output_tokens, ended - begun, trial=trial)
     if model.provider.kind == Provider.Kind.TRANSFORMERS:
         run.peak_rss_mb = _peak_rss_mb()
     run.finished_at = timezone.now()

@@ -1,10 +1,9 @@
 import math
-from dataclasses import replace
-
 from django import forms
 from django.conf import settings
 
 from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
+from advisor.trials.pricing import ASSUMPTION_FIELDS, assumptions_from_answers
 
 DEFAULT_ASSUMPTIONS = CostAssumptions()
 
@@ -113,16 +112,11 @@ class AdvisorForm(forms.Form):
             # Each answer's error box (filled in by the live update too) describes its input.
             field.widget.attrs.setdefault("aria-describedby", f"errors-{name}")
 
-    ASSUMPTION_FIELDS = ("amortization_months", "usd_per_kwh", "gpu_hour_usd", "machine_usd", "machine_watts", "max_parallel_requests")
+    ASSUMPTION_FIELDS = ASSUMPTION_FIELDS
 
     def assumptions(self) -> CostAssumptions:
-        given = {name: self.cleaned_data[name] for name in self.ASSUMPTION_FIELDS if self.cleaned_data.get(name) is not None}
-        machine = DEFAULT_ASSUMPTIONS.machine(self.needs().hardware)
-        if "machine_usd" in given:
-            given["hardware_usd"] = dict(DEFAULT_ASSUMPTIONS.hardware_usd) | {machine: given.pop("machine_usd")}
-        if "machine_watts" in given:
-            given["watts"] = dict(DEFAULT_ASSUMPTIONS.watts) | {machine: given.pop("machine_watts")}
-        return replace(DEFAULT_ASSUMPTIONS, **given)
+        given = {name: self.cleaned_data.get(name) for name in self.ASSUMPTION_FIELDS}
+        return assumptions_from_answers(given, self.needs().hardware)
 
     def assumptions_given(self) -> bool:
         """Whether the user changed any cost assumption (the page then shows them open)."""
