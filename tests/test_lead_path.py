@@ -117,3 +117,50 @@ def test_a_bad_share_says_what_it_would_mean(typed, message):
     form = AdvisorForm(AdvisorForm.initial_data() | {"complex_share": typed})
     assert not form.is_valid()
     assert message in form.errors["complex_share"][0]
+
+
+def test_a_local_run_is_priced_like_the_advisor_prices_the_machine(bundled_model):
+    from advisor.recommend import CostAssumptions, Hardware
+    from advisor.trials.pricing import run_cost
+
+    server_cpu = Hardware("server", 64, 0)
+    cost, basis = run_cost(bundled_model, 10, 20, 3600, hardware=server_cpu)
+    # $6,000 written off over 36 months of 720 hours, plus 300 W at $0.15/kWh: not the old flat $0.10.
+    assert cost == pytest.approx(6000 / 36 / 720 + 0.3 * 0.15)
+    assert "this machine" in basis and "$6,000 over 36 months" in basis and "300 W" in basis
+    theirs, _ = run_cost(bundled_model, 10, 20, 3600, hardware=server_cpu, assumptions=CostAssumptions(amortization_months=12, usd_per_kwh=0.3))
+    assert theirs == pytest.approx(6000 / 12 / 720 + 0.3 * 0.3)
+
+
+def test_a_trial_from_a_recommendation_is_priced_with_its_cost_assumptions(user, bundled_model):
+    from advisor.recommend import Hardware
+    from advisor.trials import pricing
+    from advisor.web.models import Recommendation
+
+    rec = Recommendation.objects.create(answers={"requests_per_day": 1000, "hardware": {"target": "server", "ram_gb": 64, "gpu_vram_gb": 0},
+                                                 "assumptions": {"usd_per_kwh": 0.5, "machine_usd": 3600}}, result={}, verdict="slm")
+    assumptions = pricing.recommendation_assumptions(Trial.objects.create(owner=user, prompt="p", recommendation=rec).recommendation)
+    rate, _ = pricing.machine_usd_per_hour(Hardware("server", 64, 0), assumptions)
+    assert rate == pytest.approx(3600 / 36 / 720 + 0.3 * 0.5)
+
+
+def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_volume(client, user, bundled_model):
+    from advisor.web.models import Recommendation
+
+    rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm")
+    trial = Trial.objects.create(owner=user, prompt="p")
+    for position, cost in enumerate([0.0012, 0.0018]):
+        TrialRun.objects.create(trial=trial, position=position, model=bundled_model, model_slug=bundled_model.slug,
+                                model_name=bundled_model.name, status=Status.DONE, cost_usd=cost, total_ms=900)
+    page = client.get(f"/compare/?model={bundled_model.slug}&rec={rec.pk}").content.decode()
+    cell = re.search(r'data-metric="cost_per_1k">([^<]+)<', page).group(1)
+    assert cell.strip() == "$1.50"  # 1,000 × the mean $0.0015, not "$0.0"
+    assert "(mean of 2 runs)" in page
+    assert re.search(r'data-metric="monthly">\$900<', page)  # 1.50 × 20,000 a day × 30 ÷ 1,000
+
+
+@pytest.mark.parametrize("value, shown", [(0.0012, "$0.0012"), (0.000056, "$0.000056"), (0.5, "$0.50"), (12.345, "$12.35"), (354.2, "$354"), (0, "$0"), (None, "–")])
+def test_dollars_read_at_any_size(value, shown):
+    from advisor.web.templatetags.money import usd
+
+    assert usd(value) == shown

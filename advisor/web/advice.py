@@ -63,6 +63,14 @@ class TryPlan:
             pairs.append(("rec", self.recommendation_id))
         return urlencode(pairs)
 
+    @property
+    def compare_query(self) -> str:
+        """The comparison of the picked models, costed at the recommendation's volume."""
+        pairs = [("model", slug) for slug in self.slugs[:2]]
+        if self.recommendation_id:
+            pairs.append(("rec", self.recommendation_id))
+        return urlencode(pairs)
+
     def stand_ins(self) -> dict[str, TryPick]:
         return {pick.slug: pick for pick in self.picks if pick.stand_in and pick.slug}
 

@@ -21,6 +21,9 @@ from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
 from .trial_access import can_view_trial
+from advisor.trials.pricing import monthly_usd
+
+from .checks import compare_recommendation, recommendation_trials, recommendations_of
 from .trial_choices import recommendation_for_trial, trial_default_models, trial_model_choices, trial_model_groups
 
 
@@ -71,8 +74,15 @@ def _recommendation(rec_id) -> Recommendation:
 def recommendation(request, rec_id):
     saved = _recommendation(rec_id)
     context = {"saved": saved, "result": saved.result, "answers": saved.answers,
-               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result, recommendation=saved)}
+               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result, recommendation=saved),
+               "checked_by": recommendation_trials(saved, request.user)}
     return render(request, "web/recommendation.html", context)
+
+
+@login_required
+@require_GET
+def recommendation_list(request):
+    return render(request, "web/recommendation_list.html", {"recommendations": recommendations_of(request.user)[:200]})
 
 
 @require_GET
@@ -192,7 +202,7 @@ def trial_share(request, trial_id):
 @login_required
 @require_GET
 def trial_history(request):
-    trials = Trial.objects.filter(owner=request.user).prefetch_related("runs", "votes")
+    trials = Trial.objects.filter(owner=request.user).select_related("recommendation").prefetch_related("runs", "votes")
     if query := request.GET.get("q", "").strip():
         trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | Q(runs__model_slug__icontains=query)).distinct()
     context = {"trials": trials[:200], "query": query}
@@ -207,4 +217,8 @@ def compare(request):
     models = LanguageModel.objects.order_by("name")
     per_model = [stats.model_stats(slug) for slug in slugs]
     pair = stats.pair_stats(*slugs) if len(slugs) == 2 else None
-    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair})
+    checks = compare_recommendation(request.GET)
+    per_day = checks.answers.get("requests_per_day") if checks else None
+    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
+                                                "checks": checks, "requests_per_day": per_day,
+                                                "rows": [(s, monthly_usd(s.cost_per_1k_requests_usd, per_day)) for s in per_model]})
