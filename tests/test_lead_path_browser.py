@@ -148,3 +148,99 @@ def test_a_fixed_answer_clears_its_mark_live_for_any_field(open_page, seeded):
     page.fill("#id_requests_per_day", "500")
     page.get_by_test_id("verdict").wait_for()
     assert page.locator("#errors-requests_per_day").inner_text() == ""
+
+
+def test_a_trial_from_a_recommendation_is_priced_like_the_advice_and_linked_both_ways(open_page, seeded, user, worker):
+    page = open_page()
+    sign_in(page, user)
+    rec_id = save_recommendation(page, task="summarization", requests_per_day="20000")
+    page.click("[data-testid=try-models]")
+    page.wait_for_url(re.compile(r"/trials/new/\?"))
+    assert "Checking the recommendation" in page.get_by_test_id("checks-recommendation").inner_text()
+    page.fill("#id_prompt", "Summarise: the sea is wide and deep.")
+    page.fill("#id_max_tokens", "8")
+    page.click("[data-testid=run-trial]")
+    page.wait_for_url(re.compile(r"/trials/[0-9a-f-]{36}/$"))
+    trial_url = page.url
+    page.wait_for_function("[...document.querySelectorAll('[data-testid=run-status]')].every(b => b.textContent.trim() === 'done')", timeout=120_000)
+    page.reload()
+    # The trial names the recommendation it checks, and prices local time like the advice does.
+    assert page.get_by_test_id("checks-recommendation").locator("a").get_attribute("href") == f"/recommendations/{rec_id}/"
+    basis = page.locator("[data-testid=run-metrics][data-model=smollm2-135m-instruct] [data-metric=cost_usd]").get_attribute("title")
+    assert "advisor's cost assumptions" in basis and "months" in basis and "LOCAL_HARDWARE_USD_PER_HOUR" not in basis
+    volume = page.get_by_test_id("volume-costs")
+    assert "20000 requests a day" in volume.inner_text()
+    monthly = volume.locator("tr[data-model=smollm2-135m-instruct] [data-metric=monthly]").inner_text()
+    assert re.fullmatch(r"\$[\d,.]+", monthly) and monthly != "$0", monthly
+    page.screenshot(path=SCREENSHOTS / "trial.png", full_page=True)
+
+    # The recommendation lists the trial that checked it; so does the lead's own list.
+    page.goto(f"/recommendations/{rec_id}/")
+    assert page.get_by_test_id("checked-by").locator(f"a[href='{trial_url.removeprefix(page.url.split('/recommendations')[0])}']").count() == 1
+    page.click("[data-testid=compare-at-volume]")
+    page.wait_for_url(re.compile(r"/compare/\?"))
+    stats = page.get_by_test_id("model-stats")
+    cost = stats.locator("tr[data-model=smollm2-135m-instruct] [data-metric=cost_per_1k]").inner_text()
+    assert cost.startswith("$") and not cost.startswith("$0.0 ") and "(mean of 1 run)" in cost
+    assert stats.locator("[data-metric=monthly]").count() == 2
+    page.screenshot(path=SCREENSHOTS / "comparison.png", full_page=True)
+    page.goto("/recommendations/")
+    card = page.locator(f"[data-recommendation='{rec_id}']")
+    assert card.get_by_test_id("checked-by").locator("a").count() == 1
+    card.get_by_test_id("checked-by").locator("a").click()
+    assert page.url == trial_url
+
+
+LONG_URL = "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions?" + "x" * 40 + "&key=" + "k" * 120
+
+
+@pytest.fixture
+def lead_history(seeded, user):
+    """A saved recommendation checked by a trial whose second run failed with a long URL in its error."""
+    from advisor.catalogue.models import LanguageModel
+    from advisor.trials.models import Status, Trial, TrialRun, Vote
+
+    rec = Recommendation.objects.create(
+        answers={"task": "customer_support", "quality": "high", "requests_per_day": 20000, "privacy": "internal",
+                 "hardware": {"target": "server", "ram_gb": 64, "gpu_vram_gb": 0}},
+        result={"verdict": "slm", "candidates": {}}, verdict="slm", created_by=user)
+    trial = Trial.objects.create(owner=user, prompt="Explain our refund policy to an upset customer " * 3, recommendation=rec)
+    for position, (slug, status, error) in enumerate([("smollm2-135m-instruct", Status.DONE, ""),
+                                                     ("smollm2-135m-instruct-served", Status.FAILED, f"Cannot connect to {LONG_URL}. Check the provider's base URL.")]):
+        model = LanguageModel.objects.get(slug=slug)
+        TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=slug, model_name=model.name, status=status,
+                                error=error, output="Refunds take five days." if not error else "", ttft_ms=90, total_ms=800,
+                                input_tokens=30, output_tokens=12, tokens_per_s=25.0, cost_usd=0.0012 if not error else None)
+    Vote.objects.create(trial=trial, voter=user, choice="left")
+    return rec, trial
+
+
+def test_no_page_scrolls_sideways_at_phone_width(open_page, lead_history, user):
+    rec, trial = lead_history
+    page = open_page("phone")
+    sign_in(page, user)
+    paths = ["/", "/advisor/", f"/recommendations/{rec.pk}/", "/recommendations/", "/trials/new/", f"/trials/{trial.pk}/",
+             "/trials/", f"/compare/?model=smollm2-135m-instruct&model=smollm2-135m-instruct-served&rec={rec.pk}", "/catalogue/"]
+    for path in paths:
+        page.goto(path)
+        assert sideways_overflow(page) <= 0, f"{path} scrolls sideways by {sideways_overflow(page)} px at 390 px"
+    # History reads as cards: each cell says what it is.
+    page.goto("/trials/")
+    assert page.locator("#trial-list td[data-label=Models]").first.evaluate("e => getComputedStyle(e).display") == "block"
+    # The wide candidate tables scroll inside their own box, not the page.
+    page.goto("/advisor/")
+    wrap = page.locator(".table-wrap").first
+    assert wrap.evaluate("e => e.scrollWidth > e.clientWidth") and wrap.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+
+
+def test_a_long_url_in_an_error_wraps_inside_its_column(open_page, lead_history, user, screen):
+    _, trial = lead_history
+    page = open_page(screen)
+    sign_in(page, user)
+    page.goto(f"/trials/{trial.pk}/")
+    error = page.get_by_test_id("run-error")
+    assert LONG_URL in error.inner_text()
+    column = error.evaluate("e => e.closest('article').getBoundingClientRect().right")
+    assert error.evaluate("e => e.getBoundingClientRect().right") <= column
+    width = VIEWPORTS[screen]["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
