@@ -9,7 +9,7 @@ from django.core.management import call_command
 from advisor.catalogue.models import Provider
 from advisor.web.models import Recommendation
 
-from .test_pages_browser import CHROMIUM, FLAGS, SCREENSHOTS, browser, sign_in  # noqa: F401 (fixtures)
+from .test_pages_browser import SCREENSHOTS, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +23,7 @@ def screen(request):
 
 
 @pytest.fixture
-def open_page(browser, live_server):  # noqa: F811
+def open_page(browser, live_server):
     """page(screen) -> a fresh page at that width; JavaScript errors fail the test."""
     contexts, errors = [], []
 

@@ -18,23 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make are still sequential.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--disable-quic"]
+# The `browser` fixture (one Chromium for the session, shared by every browser test module) is in conftest.py.
 # Into the data folder unless asked, so that a test run leaves the README's screenshots (docs/) alone.
 SCREENSHOTS = Path(os.environ.get("ADVISOR_SCREENSHOTS") or Path(settings.DATA_DIR) / "screenshots")
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's Chromium is missing: scripts/test installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
