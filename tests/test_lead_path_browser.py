@@ -244,3 +244,42 @@ def test_a_long_url_in_an_error_wraps_inside_its_column(open_page, lead_history,
     assert error.evaluate("e => e.getBoundingClientRect().right") <= column
     width = VIEWPORTS[screen]["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_model_list_is_one_tab_stop_that_arrow_keys_move_through(open_page, seeded, user, screen):
+    page = open_page(screen)
+    sign_in(page, user)
+    page.goto("/trials/new/?models=smollm2-135m-instruct")
+    page.focus("#id_prompt")
+    stops = []
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("document.activeElement.name || document.activeElement.id || document.activeElement.tagName"))
+        if page.evaluate("document.activeElement.dataset.testid") == "run-trial":
+            break
+    assert stops[-1] == "models" or page.evaluate("document.activeElement.dataset.testid") == "run-trial"
+    # prompt → system → the model list (once) → the two "not set up here" summaries → max tokens → temperature → blind → Run
+    assert stops.count("models") == 1, stops
+    assert len(stops) <= 8, stops
+    page.focus("#id_system")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.value") == "smollm2-135m-instruct"  # the ticked one takes the stop
+    page.keyboard.press("ArrowDown")
+    moved_to = page.evaluate("document.activeElement.value")
+    assert moved_to != "smollm2-135m-instruct" and page.evaluate("document.activeElement.name") == "models"
+    page.keyboard.press("Space")
+    assert page.locator(f"input[name=models][value='{moved_to}']").is_checked()
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.value") == "smollm2-135m-instruct"
+
+
+def test_ctrl_enter_in_the_prompt_runs_the_trial(open_page, seeded, user, worker):
+    page = open_page()
+    sign_in(page, user)
+    page.goto("/trials/new/?models=smollm2-135m-instruct")
+    page.fill("#id_max_tokens", "4")
+    page.fill("#id_prompt", "Say hi.")
+    page.press("#id_prompt", "Control+Enter")
+    page.wait_for_url(re.compile(r"/trials/[0-9a-f-]{36}/$"))
+    assert page.locator("blockquote").inner_text() == "Say hi."
+    page.wait_for_function("document.querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=60_000)
