@@ -164,3 +164,20 @@ def test_dollars_read_at_any_size(value, shown):
     from advisor.web.templatetags.money import usd
 
     assert usd(value) == shown
+
+
+def test_the_leads_list_shows_only_their_recommendations_and_their_own_trials(client, user, django_user_model):
+    from advisor.web.models import Recommendation
+
+    other = django_user_model.objects.create_user(username="bo", password="x")
+    mine = Recommendation.objects.create(answers={"task": "customer_support", "requests_per_day": 10}, result={}, verdict="slm", created_by=user)
+    Recommendation.objects.create(answers={"task": "code"}, result={}, verdict="llm", created_by=other)
+    Trial.objects.create(owner=user, prompt="my check", recommendation=mine)
+    Trial.objects.create(owner=other, prompt="their check", recommendation=mine)
+    assert client.get("/recommendations/").status_code == 302  # sign-in first
+    client.force_login(user)
+    page = client.get("/recommendations/").content.decode()
+    assert "SLM for Customer support" in page and "LLM for Code" not in page
+    assert "my check" in page and "their check" not in page
+    shown = client.get(mine.get_absolute_url()).content.decode()
+    assert "my check" in shown and "their check" not in shown
