@@ -166,18 +166,24 @@ def test_dollars_read_at_any_size(value, shown):
     assert usd(value) == shown
 
 
-def test_the_leads_list_shows_only_their_recommendations_and_their_own_trials(client, user, django_user_model):
-    from advisor.web.models import Recommendation
+def test_the_leads_list_shows_only_their_recommendations_and_their_own_trials(client, user, django_user_model, bundled_model):
+    from advisor.web.advice import recommendation_create
+    from advisor.web.forms import AdvisorForm
+
+    def saved(owner, **answers):
+        form = AdvisorForm(AdvisorForm.initial_data() | answers)
+        assert form.is_valid()
+        return recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=owner)
 
     other = django_user_model.objects.create_user(username="bo", password="x")
-    mine = Recommendation.objects.create(answers={"task": "customer_support", "requests_per_day": 10}, result={}, verdict="slm", created_by=user)
-    Recommendation.objects.create(answers={"task": "code"}, result={}, verdict="llm", created_by=other)
+    mine = saved(user, task="customer_support")
+    theirs = saved(other, task="code")
     Trial.objects.create(owner=user, prompt="my check", recommendation=mine)
     Trial.objects.create(owner=other, prompt="their check", recommendation=mine)
     assert client.get("/recommendations/").status_code == 302  # sign-in first
     client.force_login(user)
     page = client.get("/recommendations/").content.decode()
-    assert "SLM for Customer support" in page and "LLM for Code" not in page
+    assert mine.title in page and theirs.title not in page and "for Customer support" in mine.title
     assert "my check" in page and "their check" not in page
     shown = client.get(mine.get_absolute_url()).content.decode()
     assert "my check" in shown and "their check" not in shown

@@ -85,7 +85,7 @@ def try_models(result: dict, recommendation: Recommendation | None = None) -> Tr
     picks: list[TryPick] = []
     taken: set[str] = set()
     for option in ("slm", "llm"):
-        candidates = [c for c in result["candidates"].get(option, []) if c["slug"] in catalogue]
+        candidates = [c for c in result.get("candidates", {}).get(option, []) if c["slug"] in catalogue]
         if not candidates:
             continue
         top = catalogue[candidates[0]["slug"]]
