@@ -169,7 +169,7 @@ def test_a_trial_from_a_recommendation_is_priced_like_the_advice_and_linked_both
     basis = page.locator("[data-testid=run-metrics][data-model=smollm2-135m-instruct] [data-metric=cost_usd]").get_attribute("title")
     assert "advisor's cost assumptions" in basis and "months" in basis and "LOCAL_HARDWARE_USD_PER_HOUR" not in basis
     volume = page.get_by_test_id("volume-costs")
-    assert "20000 requests a day" in volume.inner_text()
+    assert "20,000 requests a day" in volume.inner_text()
     monthly = volume.locator("tr[data-model=smollm2-135m-instruct] [data-metric=monthly]").inner_text()
     assert re.fullmatch(r"\$[\d,.]+", monthly) and monthly != "$0", monthly
     page.screenshot(path=SCREENSHOTS / "trial.png", full_page=True)

@@ -125,7 +125,7 @@ def test_trial_streams_both_columns_then_counts_the_vote(page, catalogue, user, 
         assert re.search(r"\d", metrics.locator("[data-metric=tokens_per_s]").inner_text())
         assert "$" in metrics.locator("[data-metric=cost_usd]").inner_text()
     assert local.inner_text() and served.inner_text()
-    page.screenshot(path=SCREENSHOTS / "trial.png", full_page=True)
+    # docs/trial.png comes from the lead-path test (a trial that checks a recommendation, costs at its volume).
 
     page.click("[data-testid=vote-left]")
     assert page.get_by_test_id("vote-recorded").inner_text() == "Left is better"

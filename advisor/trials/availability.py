@@ -33,8 +33,8 @@ def model_availability(model: LanguageModel) -> Availability:
         if not weights.weights_available_offline(model.weights):
             return Availability(
                 False, f"its weights ({model.weights}) are not on this server",
-                "An admin downloads them to the worker machine (e.g. `huggingface-cli download "
-                f"{model.weights} --local-dir …`) and sets the model's weights to that folder in the admin",
+                "An admin downloads them to the worker machine (huggingface-cli download "
+                f"{model.weights} --local-dir FOLDER) and sets the model's weights to FOLDER in the admin",
             )
         return Availability(True)
     if provider.api_key_env and not provider.api_key_is_set:
