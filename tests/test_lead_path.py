@@ -187,3 +187,13 @@ def test_the_leads_list_shows_only_their_recommendations_and_their_own_trials(cl
     assert "my check" in page and "their check" not in page
     shown = client.get(mine.get_absolute_url()).content.decode()
     assert "my check" in shown and "their check" not in shown
+
+
+def test_a_rerun_still_checks_the_same_recommendation(signed_in, user, bundled_model):
+    from advisor.web.models import Recommendation
+
+    rec = Recommendation.objects.create(answers={"task": "chat"}, result={"candidates": {}}, verdict="slm", created_by=user)
+    source = Trial.objects.create(owner=user, prompt="again", recommendation=rec)
+    TrialRun.objects.create(trial=source, position=0, model=bundled_model, model_slug=bundled_model.slug, model_name=bundled_model.name, status=Status.DONE)
+    page = signed_in.get(f"/trials/new/?rerun={source.pk}").content.decode()
+    assert f'name="rec" value="{rec.pk}"' in page

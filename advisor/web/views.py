@@ -128,6 +128,9 @@ def trial_new(request):
         if rerun := request.GET.get("rerun"):
             source = Trial.objects.filter(pk=rerun, owner=request.user).first() if is_uuid(rerun) else None
             if source:
+                if checks is None and source.recommendation_id:  # a rerun still checks the same recommendation
+                    checks = source.recommendation
+                    plan = try_models(checks.result, recommendation=checks)
                 selected, notes = trial_default_models(user=request.user, wanted=[run.model_slug for run in source.runs.all()])
                 initial |= {"prompt": source.prompt, "system": source.system, "max_tokens": source.max_tokens,
                             "temperature": source.temperature, "blind": source.blind, "models": selected}
