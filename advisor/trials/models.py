@@ -26,6 +26,8 @@ class Trial(models.Model):
     temperature = models.FloatField(default=0.0)
     blind = models.BooleanField(default=False, help_text="Hide model names until the vote.")
     shared = models.BooleanField(default=False, help_text="Anyone with the link may see it.")
+    # The saved advice this trial checks, when it was started from its "try these models".
+    recommendation = models.ForeignKey("web.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="trials")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

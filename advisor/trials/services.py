@@ -21,7 +21,9 @@ from django.utils import timezone
 from advisor.catalogue.models import LanguageModel, Provider
 
 from . import execution, runners
+from .availability import model_availability, unrunnable_message
 from .execution import ms
+from .pricing import trial_run_cost
 from .models import Status, Trial, TrialRun
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,9 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
     if unknown:
         raise TrialRejected({"models": [f"Unknown or inactive model: {', '.join(unknown)}."]})
     models = [found[slug] for slug in slugs]
+    # A model that cannot run here is never queued: it would load for a minute, fail and hold a worker.
+    if blocked := [unrunnable_message(m, a) for m in models if not (a := model_availability(m)).runnable]:
+        raise TrialRejected({"models": blocked})
     _check_limits(owner, request, models)
 
     with transaction.atomic():
@@ -115,16 +120,6 @@ def _enqueue(run: TrialRun, queue: str) -> None:
     except Exception:
         log.exception("Could not queue run %s", run.pk)
         run_fail(run, NOT_QUEUED)
-
-
-def run_cost(model: LanguageModel, input_tokens: int | None, output_tokens: int | None, total_s: float) -> tuple[float | None, str]:
-    if model.provider.hosted or model.input_usd_per_mtok or model.output_usd_per_mtok:
-        if input_tokens is None or output_tokens is None:
-            return None, "unknown: the server reported no token counts"
-        cost = (input_tokens * model.input_usd_per_mtok + output_tokens * model.output_usd_per_mtok) / 1e6
-        return cost, f"catalogue prices: ${model.input_usd_per_mtok}/Mtok in, ${model.output_usd_per_mtok}/Mtok out"
-    rate = settings.LOCAL_HARDWARE_USD_PER_HOUR
-    return total_s / 3600 * rate, f"this machine's time at ${rate}/hour (LOCAL_HARDWARE_USD_PER_HOUR)"
 
 
 class _Progress:
@@ -182,7 +177,8 @@ def trial_run_execute(*, run_id: int) -> None:
     )
     progress = _Progress(run)
     try:
-        measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress, price=run_cost)
+        measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress,
+                                       price=functools.partial(trial_run_cost, trial=trial))
     except execution.GenerationFailed as failed:
         run.output = failed.measurement.output
         exc = failed.cause

@@ -4,6 +4,7 @@ import statistics
 from dataclasses import dataclass
 
 from .models import Status, TrialRun, Vote
+from .pricing import cost_per_1k_requests
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class ModelStats:
     median_tokens_per_s: float | None
     median_total_ms: float | None
     cost_per_1k_requests_usd: float | None
+    priced_runs: int = 0  # the done runs with a cost, that the cost per 1,000 is over
 
 
 @dataclass(frozen=True)
@@ -45,7 +47,7 @@ def _median(values) -> float | None:
 def model_stats(slug: str) -> ModelStats:
     runs = list(TrialRun.objects.filter(model_slug=slug).values("model_name", "status", "ttft_ms", "tokens_per_s", "total_ms", "cost_usd"))
     done = [r for r in runs if r["status"] == Status.DONE]
-    median_cost = _median(r["cost_usd"] for r in done)
+    costs = [r["cost_usd"] for r in done if r["cost_usd"] is not None]
     return ModelStats(
         slug=slug,
         name=runs[0]["model_name"] if runs else slug,
@@ -54,7 +56,9 @@ def model_stats(slug: str) -> ModelStats:
         median_ttft_ms=_median(r["ttft_ms"] for r in done),
         median_tokens_per_s=_median(r["tokens_per_s"] for r in done),
         median_total_ms=_median(r["total_ms"] for r in done),
-        cost_per_1k_requests_usd=None if median_cost is None else round(median_cost * 1000, 4),
+        # Unrounded: runs cost fractions of a cent, and rounding first showed them as $0.0.
+        cost_per_1k_requests_usd=cost_per_1k_requests(costs),
+        priced_runs=len(costs),
     )
 
 

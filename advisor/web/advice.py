@@ -1,8 +1,9 @@
 """The glue between the catalogue and the decision engine: specs in, a saved recommendation out."""
 
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from advisor.catalogue.models import LanguageModel
+from advisor.catalogue.models import LanguageModel, Provider
 from advisor.recommend import CostAssumptions, ModelSpec, Needs, recommend
 
 from .models import Recommendation
@@ -33,15 +34,93 @@ def recommendation_create(*, needs: Needs, assumptions: CostAssumptions, answers
     return saved
 
 
-def try_models(result: dict) -> list[str]:
-    """The top SLM and LLM to try, preferring ones that can run on this installation."""
-    runnable = {m.slug for m in LanguageModel.objects.active().select_related("provider") if m.runnable_here}
-    chosen = []
+@dataclass(frozen=True)
+class TryPick:
+    """What "try these models" pre-ticks for one option (slm or llm), and why."""
+
+    option: str
+    recommended: str  # the top candidate's name
+    recommended_reason: str  # why the top candidate cannot run here ("" when it can)
+    slug: str | None = None  # the model pre-ticked; None when nothing of this kind runs here
+    name: str = ""
+    stand_in: bool = False  # pre-ticked in place of the top candidate
+    stand_in_note: str = ""
+
+
+@dataclass(frozen=True)
+class TryPlan:
+    picks: list[TryPick]
+    recommendation_id: str | None = None
+
+    @property
+    def slugs(self) -> list[str]:
+        return [pick.slug for pick in self.picks if pick.slug]
+
+    @property
+    def query(self) -> str:
+        pairs = [("models", slug) for slug in self.slugs]
+        if self.recommendation_id:
+            pairs.append(("rec", self.recommendation_id))
+        return urlencode(pairs)
+
+    @property
+    def compare_query(self) -> str:
+        """The comparison of the picked models, costed at the recommendation's volume."""
+        pairs = [("model", slug) for slug in self.slugs[:2]]
+        if self.recommendation_id:
+            pairs.append(("rec", self.recommendation_id))
+        return urlencode(pairs)
+
+    def stand_ins(self) -> dict[str, TryPick]:
+        return {pick.slug: pick for pick in self.picks if pick.stand_in and pick.slug}
+
+
+def try_models(result: dict, recommendation: Recommendation | None = None) -> TryPlan:
+    """The top SLM and LLM to try. One that cannot run here is named with the reason, and a
+    runnable model of the same kind is pre-ticked in its place, marked as a stand-in."""
+    from advisor.trials.availability import model_availability
+
+    catalogue = {m.slug: m for m in LanguageModel.objects.active().select_related("provider").order_by("params_b", "name")}
+    runnable = {slug for slug, m in catalogue.items() if model_availability(m).runnable}
+    picks: list[TryPick] = []
+    taken: set[str] = set()
     for option in ("slm", "llm"):
-        candidates = [c["slug"] for c in result["candidates"].get(option, [])]
-        if candidates:
-            chosen.append(next((slug for slug in candidates if slug in runnable), candidates[0]))
-    return chosen
+        candidates = [c for c in result.get("candidates", {}).get(option, []) if c["slug"] in catalogue]
+        if not candidates:
+            continue
+        top = catalogue[candidates[0]["slug"]]
+        reason = "" if top.slug in runnable else model_availability(top).sentence
+        chosen, note = None, ""
+        for c in candidates:
+            if c["slug"] in runnable and c["slug"] not in taken:
+                chosen = catalogue[c["slug"]]
+                note = "" if chosen == top else f"the best-ranked {option.upper()} candidate that runs here"
+                break
+        if chosen is None:
+            chosen, note = _stand_in(option, catalogue, runnable, taken)
+        if chosen is None:
+            picks.append(TryPick(option, top.name, reason))
+            continue
+        taken.add(chosen.slug)
+        picks.append(TryPick(option, top.name, reason, chosen.slug, chosen.name, chosen != top, note))
+    return TryPlan(picks, str(recommendation.pk) if recommendation else None)
+
+
+def _stand_in(option, catalogue, runnable, taken):
+    """A runnable model of the same kind when no candidate runs here; the note says how it differs."""
+    usable = [m for slug, m in catalogue.items() if slug in runnable and slug not in taken]
+    if option == "slm":
+        # Prefer one that runs in the worker, like an SLM on your own hardware.
+        usable.sort(key=lambda m: (not m.is_slm, m.provider.kind != Provider.Kind.TRANSFORMERS))
+        if usable and usable[0].is_slm:
+            return usable[0], "not a candidate for your answers: a small model that runs here, to try the prompt and the flow"
+        return None, ""
+    if llms := [m for m in usable if not m.is_slm]:
+        return llms[0], "not a candidate for your answers: the large model that runs here"
+    if served := [m for m in usable if m.provider.kind == Provider.Kind.OPENAI]:
+        return served[0], ("a small model behind an OpenAI-compatible API: it takes the hosted model's path "
+                           "(HTTP, streaming, token counts), not its quality")
+    return None, ""
 
 
 def answers_query(answers: dict) -> str:

@@ -1,10 +1,9 @@
 import math
-from dataclasses import replace
-
 from django import forms
 from django.conf import settings
 
 from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
+from advisor.trials.pricing import ASSUMPTION_FIELDS, assumptions_from_answers
 
 DEFAULT_ASSUMPTIONS = CostAssumptions()
 
@@ -39,6 +38,38 @@ class FiniteFloatField(forms.FloatField):
             raise forms.ValidationError("Enter a finite number.")
 
 
+class ShareField(forms.Field):
+    """A share of the requests: 0.2, or a percentage such as "20 %" or "20%". A bare number is a
+    share, so a bare 20 is refused with a message saying so, not read as 2,000 %."""
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number, percent = float(value), False
+        else:
+            text = str(value).strip().replace(",", ".")
+            percent = text.endswith("%")
+            try:
+                number = float(text.removesuffix("%").strip())
+            except ValueError:
+                raise forms.ValidationError("Enter a share such as 0.2, or a percentage such as 20 %.") from None
+        if not math.isfinite(number):
+            raise forms.ValidationError("Enter a finite number.")
+        if percent:
+            if not 0 <= number <= 100:
+                raise forms.ValidationError("A percentage runs from 0 % to 100 %.")
+            return number / 100
+        if not 0 <= number <= 1:
+            raise forms.ValidationError(
+                f"A share runs from 0 to 1: for {number:g} %, write {number / 100:g} or {number:g} % "
+                f"(a bare {number:g} would mean {number * 100:,.0f} %)." if 1 < number <= 100 else "A share runs from 0 to 1, e.g. 0.2 or 20 %."
+            )
+        return number
+
+
 class AdvisorForm(forms.Form):
     """The advisor's questions. The API flattens its `hardware` object into the hardware_* fields."""
 
@@ -55,9 +86,9 @@ class AdvisorForm(forms.Form):
     privacy = forms.ChoiceField(choices=_choices(PRIVACIES), initial="internal")
     offline = forms.BooleanField(required=False, label="Must work offline")
     fine_tuning = forms.BooleanField(required=False, label="We need to fine-tune on our own data")
-    complex_share = FiniteFloatField(
-        required=False, min_value=0, max_value=1, label="Share of hard requests",
-        help_text="0 to 1: the share that needs deep reasoning or creativity (optional)",
+    complex_share = ShareField(
+        required=False, label="Share of hard requests",
+        help_text="The share that needs deep reasoning or creativity (optional): 0.2 or 20 %; a bare number is a share from 0 to 1",
     )
 
     # Cost assumptions for local hardware: shown with every answer, and changeable here.
@@ -75,16 +106,17 @@ class AdvisorForm(forms.Form):
     max_parallel_requests = forms.IntegerField(required=False, min_value=1, max_value=256, label="Requests a GPU serves at once",
                                                help_text=f"default {DEFAULT_ASSUMPTIONS.max_parallel_requests} (batching); CPUs serve one")
 
-    ASSUMPTION_FIELDS = ("amortization_months", "usd_per_kwh", "gpu_hour_usd", "machine_usd", "machine_watts", "max_parallel_requests")
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            # Each answer's error box (filled in by the live update too) describes its input.
+            field.widget.attrs.setdefault("aria-describedby", f"errors-{name}")
+
+    ASSUMPTION_FIELDS = ASSUMPTION_FIELDS
 
     def assumptions(self) -> CostAssumptions:
-        given = {name: self.cleaned_data[name] for name in self.ASSUMPTION_FIELDS if self.cleaned_data.get(name) is not None}
-        machine = DEFAULT_ASSUMPTIONS.machine(self.needs().hardware)
-        if "machine_usd" in given:
-            given["hardware_usd"] = dict(DEFAULT_ASSUMPTIONS.hardware_usd) | {machine: given.pop("machine_usd")}
-        if "machine_watts" in given:
-            given["watts"] = dict(DEFAULT_ASSUMPTIONS.watts) | {machine: given.pop("machine_watts")}
-        return replace(DEFAULT_ASSUMPTIONS, **given)
+        given = {name: self.cleaned_data.get(name) for name in self.ASSUMPTION_FIELDS}
+        return assumptions_from_answers(given, self.needs().hardware)
 
     def assumptions_given(self) -> bool:
         """Whether the user changed any cost assumption (the page then shows them open)."""

@@ -17,9 +17,19 @@ class Recommendation(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A lead's own list (/recommendations/) reads by owner, newest first.
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="recommendation_owner_newest")]
 
     def __str__(self) -> str:
         return f"{self.verdict} for {self.answers.get('task')}"
+
+    @property
+    def title(self) -> str:
+        """How the lead's list and the trials that checked it name it: "SLM for Customer support"."""
+        from .forms import LABELS
+
+        task = self.answers.get("task")
+        return f"{self.verdict.upper()} for {LABELS.get(task, task) or 'a task'}"
 
     def get_absolute_url(self) -> str:
         return reverse("recommendation", args=[self.id])

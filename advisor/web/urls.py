@@ -6,6 +6,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("advisor/", views.advisor, name="advisor"),
+    path("recommendations/", views.recommendation_list, name="recommendations"),
     path("recommendations/<uuid:rec_id>/", views.recommendation, name="recommendation"),
     path("recommendations/<uuid:rec_id>.md", views.recommendation_md, name="recommendation-md"),
     path("recommendations/<uuid:rec_id>.json", views.recommendation_json, name="recommendation-json"),

@@ -21,6 +21,10 @@ from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
 from .trial_access import can_view_trial
+from advisor.trials.pricing import monthly_usd
+
+from .checks import compare_recommendation, recommendation_trials, recommendations_of
+from .trial_choices import recommendation_for_trial, trial_default_models, trial_model_choices, trial_model_groups
 
 
 @require_GET
@@ -70,8 +74,15 @@ def _recommendation(rec_id) -> Recommendation:
 def recommendation(request, rec_id):
     saved = _recommendation(rec_id)
     context = {"saved": saved, "result": saved.result, "answers": saved.answers,
-               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result)}
+               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result, recommendation=saved),
+               "checked_by": recommendation_trials(saved, request.user)}
     return render(request, "web/recommendation.html", context)
+
+
+@login_required
+@require_GET
+def recommendation_list(request):
+    return render(request, "web/recommendation_list.html", {"recommendations": recommendations_of(request.user)[:200]})
 
 
 @require_GET
@@ -90,24 +101,13 @@ def recommendation_json(request, rec_id):
     return response
 
 
-def _trial_choices():
-    models = LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name")
-    return [(m.slug, f"{m.name}{'' if m.runnable_here else ' (not set up here)'}") for m in models]
-
-
-def _default_models(request) -> list[str]:
-    if wanted := request.GET.getlist("models"):
-        return wanted
-    last = Trial.objects.filter(owner=request.user).prefetch_related("runs").first()
-    if last:
-        return [run.model_slug for run in last.runs.all()]
-    return ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def trial_new(request):
-    choices = _trial_choices()
+    choices = trial_model_choices()
+    checks = recommendation_for_trial(request.POST.get("rec") or request.GET.get("rec"))
+    plan = try_models(checks.result, recommendation=checks) if checks else None
+    notes = []
     if request.method == "POST":
         form = TrialForm(request.POST, model_choices=choices)
         if form.is_valid():
@@ -118,17 +118,26 @@ def trial_new(request):
                     for message in messages:
                         form.add_error(field if field in form.fields else None, message)
             else:
+                if checks:
+                    Trial.objects.filter(pk=trial.pk).update(recommendation=checks)
                 return redirect(trial)
+        selected = request.POST.getlist("models")
     else:
-        initial = {"models": _default_models(request)}
+        selected, notes = trial_default_models(user=request.user, wanted=request.GET.getlist("models"))
+        initial = {"models": selected}
         if rerun := request.GET.get("rerun"):
             source = Trial.objects.filter(pk=rerun, owner=request.user).first() if is_uuid(rerun) else None
             if source:
+                if checks is None and source.recommendation_id:  # a rerun still checks the same recommendation
+                    checks = source.recommendation
+                    plan = try_models(checks.result, recommendation=checks)
+                selected, notes = trial_default_models(user=request.user, wanted=[run.model_slug for run in source.runs.all()])
                 initial |= {"prompt": source.prompt, "system": source.system, "max_tokens": source.max_tokens,
-                            "temperature": source.temperature, "blind": source.blind,
-                            "models": [run.model_slug for run in source.runs.all()]}
+                            "temperature": source.temperature, "blind": source.blind, "models": selected}
         form = TrialForm(initial=initial, model_choices=choices)
-    return render(request, "web/trial_new.html", {"form": form})
+    groups = trial_model_groups(selected, plan.stand_ins() if plan else None)
+    return render(request, "web/trial_new.html", {"form": form, "model_groups": groups, "model_notes": notes,
+                                                  "checks": checks, "plan": plan})
 
 
 def _viewable_trial(request, trial_id) -> Trial:
@@ -196,7 +205,7 @@ def trial_share(request, trial_id):
 @login_required
 @require_GET
 def trial_history(request):
-    trials = Trial.objects.filter(owner=request.user).prefetch_related("runs", "votes")
+    trials = Trial.objects.filter(owner=request.user).select_related("recommendation").prefetch_related("runs", "votes")
     if query := request.GET.get("q", "").strip():
         trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | Q(runs__model_slug__icontains=query)).distinct()
     context = {"trials": trials[:200], "query": query}
@@ -211,4 +220,8 @@ def compare(request):
     models = LanguageModel.objects.order_by("name")
     per_model = [stats.model_stats(slug) for slug in slugs]
     pair = stats.pair_stats(*slugs) if len(slugs) == 2 else None
-    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair})
+    checks = compare_recommendation(request.GET)
+    per_day = checks.answers.get("requests_per_day") if checks else None
+    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
+                                                "checks": checks, "requests_per_day": per_day,
+                                                "rows": [(s, monthly_usd(s.cost_per_1k_requests_usd, per_day)) for s in per_model]})

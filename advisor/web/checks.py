@@ -1,0 +1,66 @@
+"""A saved recommendation and the trials that checked it, both ways; measured costs at its volume."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+
+from advisor.trials.models import Trial
+from advisor.trials.pricing import cost_per_1k_requests, monthly_usd
+
+from .models import Recommendation
+from .trial_choices import recommendation_for_trial
+
+
+def recommendations_of(user):
+    """The user's own saved recommendations, newest first, each with the trials of theirs that checked it."""
+    own_trials = Trial.objects.filter(owner=user).prefetch_related("runs", "votes")
+    return Recommendation.objects.filter(created_by=user).prefetch_related(Prefetch("trials", queryset=own_trials, to_attr="own_trials"))
+
+
+def recommendation_trials(recommendation: Recommendation, user) -> list[Trial]:
+    """The trials that checked this recommendation that this user may see: their own (trials are private)."""
+    if not user.is_authenticated:
+        return []
+    return list(recommendation.trials.filter(owner=user).prefetch_related("runs"))
+
+
+@dataclass(frozen=True)
+class CostAtVolume:
+    slug: str
+    name: str
+    runs: int  # priced runs the figure is over
+    cost_per_1k_usd: float | None
+    monthly_usd: float | None
+    estimate_monthly_usd: float | None  # the recommendation's own estimate for this model, if it was a candidate
+
+
+def _estimates(recommendation: Recommendation) -> dict[str, float | None]:
+    return {c["slug"]: c.get("monthly_cost_usd") for option in recommendation.result.get("candidates", {}).values() for c in option}
+
+
+def costs_at_volume(recommendation: Recommendation | None, runs_by_model: dict[str, tuple[str, list]]) -> list[CostAtVolume]:
+    """Measured cost per request, scaled to the recommendation's requests per day; `runs_by_model`
+    maps a slug to (name, [cost_usd, ...])."""
+    if recommendation is None:
+        return []
+    per_day = recommendation.answers.get("requests_per_day")
+    estimates = _estimates(recommendation)
+    rows = []
+    for slug, (name, costs) in runs_by_model.items():
+        per_1k = cost_per_1k_requests(costs)
+        rows.append(CostAtVolume(slug, name, sum(c is not None for c in costs), per_1k, monthly_usd(per_1k, per_day), estimates.get(slug)))
+    return rows
+
+
+def trial_costs_at_volume(trial: Trial) -> list[CostAtVolume]:
+    if trial.recommendation_id is None:
+        return []
+    runs = {}
+    for run in trial.runs.all():
+        runs.setdefault(run.model_slug, (run.model_name, []))[1].append(run.cost_usd)
+    return costs_at_volume(trial.recommendation, runs)
+
+
+def compare_recommendation(params) -> Recommendation | None:
+    """The recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
+    return recommendation_for_trial(params.get("rec"))
