@@ -25,12 +25,12 @@ def trial(user, bundled_model):
 def test_blind_trial_hides_model_names_until_the_vote(client, user, trial):
     client.force_login(user)
     page = client.get(trial.get_absolute_url()).content.decode()
-    assert "SmolLM2 135M Instruct" not in page and "Model 1" in page
-    response = client.post(f"/trials/{trial.id}/vote/", {"choice": "right"})
+    assert "SmolLM2 135M Instruct" not in page and "Model A" in page and "Model B" in page
+    response = client.post(f"/trials/{trial.id}/vote/", {"choice": "tie"})
     assert response.status_code == 302
     page = client.get(trial.get_absolute_url()).content.decode()
     assert "SmolLM2 135M Instruct" in page
-    assert Vote.objects.get(trial=trial, voter=user).choice == "right"
+    assert Vote.objects.get(trial=trial, voter=user).choice == "tie"
 
 
 def test_model_output_and_prompt_are_escaped(client, user, trial):
@@ -40,14 +40,20 @@ def test_model_output_and_prompt_are_escaped(client, user, trial):
     assert "<b>the sea</b>" not in page
 
 
-def test_finished_column_stops_polling(client, user, trial):
+def test_columns_poll_fast_only_while_streaming_slowly_while_queued_and_stop_when_done(client, user, trial, settings):
+    settings.TRIAL_POLL_MS, settings.TRIAL_POLL_QUEUED_MS = 100, 2000
     client.force_login(user)
     response = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert "hx-trigger" not in response.content.decode()
-    TrialRun.objects.filter(trial=trial, position=0).update(status=Status.RUNNING, output="so far")
+    TrialRun.objects.filter(trial=trial).update(status=Status.RUNNING, output="so far")
     running = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
-    assert running.status_code == 200 and "every" in running.content.decode()
+    assert running.status_code == 200 and 'hx-trigger="every 100ms"' in running.content.decode()
+    TrialRun.objects.filter(trial=trial).update(status=Status.QUEUED, output="")
+    queued = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 2000ms"' in queued and "every 100ms" not in queued
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert page.count('hx-trigger="every 2000ms"') == 3  # both queued columns and the vote section, none fast
 
 
 def test_other_users_cannot_see_vote_or_share(client, trial, django_user_model):
@@ -56,7 +62,7 @@ def test_other_users_cannot_see_vote_or_share(client, trial, django_user_model):
     assert client.get(trial.get_absolute_url()).status_code == 404
     assert client.get(f"/trials/{trial.id}/runs/0/").status_code == 404
     assert client.post(f"/trials/{trial.id}/vote/", {"choice": "left"}).status_code == 404
-    assert client.post(f"/trials/{trial.id}/share/", {"shared": "1"}).status_code == 403
+    assert client.post(f"/trials/{trial.id}/share/", {"shared": "1"}).status_code == 404
 
 
 def test_shared_trial_is_visible_to_anyone_with_the_link(client, user, trial):
@@ -105,6 +111,7 @@ def test_trials_need_sign_in(client):
 
 def test_compare_page_shows_medians_and_win_rate(client, user, trial):
     Vote.objects.create(trial=trial, voter=user, choice="left")
+    client.force_login(user)
     page = client.get("/compare/?model=smollm2-135m-instruct&model=served").content.decode()
     assert "1 vote" in page and "smollm2-135m-instruct won 1" in page
-    assert "120" in page  # the median time to first token
+    assert "120 ms" in page  # the median time to first token

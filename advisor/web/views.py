@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,15 +11,16 @@ from django_htmx.http import HttpResponseStopPolling
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
 from advisor.trials import stats
-from advisor.trials.models import Trial, Vote
-from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+from advisor.trials.models import Trial, TrialRun, Vote
+from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
 from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
-from .trial_access import can_view_trial
+from .trial_access import VoteRefused, can_view_trial, vote_record
+from .trial_presenter import hidden_trials_q, history_row, present_trial, rerun_models, visible_runs_q
 
 
 @require_GET
@@ -40,11 +40,16 @@ def catalogue(request):
 @require_http_methods(["GET", "POST"])
 def advisor(request):
     machine = None
+    detect_refused = False
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
             saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
             return redirect(saved)
+    elif request.GET.get("detect") and not request.user.is_authenticated:
+        # Probing describes the server; anonymous visitors must not learn what it runs on.
+        form = AdvisorForm(request.GET or AdvisorForm.initial_data())
+        detect_refused = True
     elif request.GET.get("detect"):
         machine = probe_machine()
         data = AdvisorForm.initial_data() | request.GET.dict() | {
@@ -56,7 +61,7 @@ def advisor(request):
     result = recommendation_preview(form.needs(), form.assumptions()).to_dict() if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
-               "machine": machine}
+               "machine": machine, "detect_refused": detect_refused}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)
@@ -98,9 +103,10 @@ def _trial_choices():
 def _default_models(request) -> list[str]:
     if wanted := request.GET.getlist("models"):
         return wanted
-    last = Trial.objects.filter(owner=request.user).prefetch_related("runs").first()
-    if last:
-        return [run.model_slug for run in last.runs.all()]
+    # The last trial whose models the user may see (a blind one before its vote would give them away).
+    for last in Trial.objects.filter(owner=request.user).prefetch_related("runs", "votes")[:5]:
+        if (models := rerun_models(last, request.user)) is not None:
+            return models
     return ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
 
 
@@ -108,6 +114,7 @@ def _default_models(request) -> list[str]:
 @require_http_methods(["GET", "POST"])
 def trial_new(request):
     choices = _trial_choices()
+    rerun_blind = False
     if request.method == "POST":
         form = TrialForm(request.POST, model_choices=choices)
         if form.is_valid():
@@ -122,48 +129,49 @@ def trial_new(request):
     else:
         initial = {"models": _default_models(request)}
         if rerun := request.GET.get("rerun"):
-            source = Trial.objects.filter(pk=rerun, owner=request.user).first() if is_uuid(rerun) else None
+            source = Trial.objects.filter(pk=rerun, owner=request.user).prefetch_related("runs", "votes").first() if is_uuid(rerun) else None
             if source:
                 initial |= {"prompt": source.prompt, "system": source.system, "max_tokens": source.max_tokens,
-                            "temperature": source.temperature, "blind": source.blind,
-                            "models": [run.model_slug for run in source.runs.all()]}
+                            "temperature": source.temperature, "blind": source.blind}
+                models = rerun_models(source, request.user)
+                if models is None:
+                    rerun_blind = True
+                    initial["models"] = []
+                else:
+                    initial["models"] = models
         form = TrialForm(initial=initial, model_choices=choices)
-    return render(request, "web/trial_new.html", {"form": form})
+    return render(request, "web/trial_new.html", {"form": form, "rerun_blind": rerun_blind})
 
 
 def _viewable_trial(request, trial_id) -> Trial:
-    trial = get_object_or_404(Trial.objects.prefetch_related("runs"), pk=trial_id)
+    trial = get_object_or_404(Trial.objects.prefetch_related("runs", "votes"), pk=trial_id)
     if not can_view_trial(request.user, trial):
         raise Http404("No such trial.")
     return trial
 
 
-def _names_hidden(request, trial: Trial) -> bool:
-    return trial.blind and not trial.votes.filter(voter_id=request.user.pk).exists()
-
-
 @require_GET
 def trial(request, trial_id):
-    trial = _viewable_trial(request, trial_id)
-    runs_sweep(trial.runs.all())
-    runs = list(trial.runs.all())
-    vote = trial.votes.filter(voter_id=request.user.pk).first() if request.user.is_authenticated else None
-    context = {
-        "trial": trial, "runs": runs, "vote": vote, "hide_names": _names_hidden(request, trial),
-        "vote_choices": Vote.Choice.choices, "is_owner": request.user.pk == trial.owner_id,
-        "poll_ms": settings.TRIAL_POLL_MS,
-    }
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    context = {"trial": view.trial, "view": view, "runs": view.runs, "is_owner": request.user.pk == view.trial.owner_id,
+               "columns": min(len(view.runs), 4)}
+    if request.htmx and request.htmx.target == "after":
+        response = render(request, "web/trial.html#after", context)
+        if view.ended:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
     return render(request, "web/trial.html", context)
 
 
 @require_GET
-def trial_run(request, trial_id, position):
-    trial = _viewable_trial(request, trial_id)
-    run = get_object_or_404(trial.runs, position=position)
-    runs_sweep(trial.runs.filter(pk=run.pk))
-    run.refresh_from_db()
-    context = {"trial": trial, "run": run, "hide_names": _names_hidden(request, trial), "poll_ms": settings.TRIAL_POLL_MS}
-    response = render(request, "web/trial.html#run", context)
+def trial_run(request, trial_id, column):
+    """One column, for the page's polling. Addressed by column, not run position: in a blind
+    trial the position would tell which model a column holds."""
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    run = view.run_at(column)
+    if run is None:
+        raise Http404("No such column.")
+    response = render(request, "web/trial.html#run", {"trial": view.trial, "run": run})
     if run.finished and request.htmx:
         response.status_code = HttpResponseStopPolling.status_code  # the column is final
     return response
@@ -172,22 +180,19 @@ def trial_run(request, trial_id, position):
 @login_required
 @require_POST
 def trial_vote(request, trial_id):
-    trial = _viewable_trial(request, trial_id)
-    choice = request.POST.get("choice")
-    if choice not in Vote.Choice.values:
-        return HttpResponse("Pick one of: " + ", ".join(Vote.Choice.labels), status=400)
-    if trial.runs.count() < 2:
-        return HttpResponse("A vote needs two runs to compare.", status=400)
-    Vote.objects.update_or_create(trial=trial, voter=request.user, defaults={"choice": choice})
-    return redirect(trial)
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    try:
+        vote_record(view=view, voter=request.user, choice=request.POST.get("choice", ""), winner=request.POST.get("winner", ""))
+    except VoteRefused as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    return redirect(view.trial)
 
 
 @login_required
 @require_POST
 def trial_share(request, trial_id):
-    trial = get_object_or_404(Trial, pk=trial_id)
-    if trial.owner_id != request.user.pk:
-        raise PermissionDenied
+    # Someone else's trial answers 404 like every other trial view: a 403 would confirm it exists.
+    trial = get_object_or_404(Trial, pk=trial_id, owner=request.user)
     trial.shared = request.POST.get("shared") == "1"
     trial.save(update_fields=["shared"])
     return redirect(trial)
@@ -198,8 +203,10 @@ def trial_share(request, trial_id):
 def trial_history(request):
     trials = Trial.objects.filter(owner=request.user).prefetch_related("runs", "votes")
     if query := request.GET.get("q", "").strip():
-        trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | Q(runs__model_slug__icontains=query)).distinct()
-    context = {"trials": trials[:200], "query": query}
+        # A blind trial is not found by its models before the vote: the match would name them.
+        by_model = Q(runs__model_slug__icontains=query) | Q(runs__model_name__icontains=query)
+        trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | (by_model & ~hidden_trials_q())).distinct()
+    context = {"rows": [history_row(trial) for trial in trials[:200]], "query": query}
     if request.htmx:
         return render(request, "web/trial_history.html#list", context)
     return render(request, "web/trial_history.html", context)
@@ -209,6 +216,10 @@ def trial_history(request):
 def compare(request):
     slugs = [slug for slug in request.GET.getlist("model") if slug][:2]
     models = LanguageModel.objects.order_by("name")
-    per_model = [stats.model_stats(slug) for slug in slugs]
-    pair = stats.pair_stats(*slugs) if len(slugs) == 2 else None
-    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair})
+    # Only what this user may see: their own trials and shared ones (never one still blind), and their own votes.
+    runs = TrialRun.objects.filter(visible_runs_q(request.user))
+    votes = Vote.objects.filter(voter_id=request.user.pk).exclude(hidden_trials_q("trial__")) if request.user.is_authenticated else Vote.objects.none()
+    per_model = [stats.model_stats(slug, runs=runs) for slug in slugs]
+    pair = stats.pair_stats(*slugs, votes=votes) if len(slugs) == 2 else None
+    context = {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair}
+    return render(request, "web/compare.html", context)
