@@ -233,4 +233,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; failures and lockouts are warnings and still show.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -187,7 +187,7 @@ def trial_status_label(runs: list[TrialRun]) -> str:
     return f"done, {failed} of {len(runs)} failed" if failed else "done"
 
 
-def _vote_text(vote: Vote | None, runs: list[RunView]) -> str:
+def _vote_text(vote: Vote | None, runs: list[RunView], blind: bool) -> str:
     if vote is None:
         return ""
     if vote.choice == Vote.Choice.TIE:
@@ -200,7 +200,9 @@ def _vote_text(vote: Vote | None, runs: list[RunView]) -> str:
         winner = next((rv for rv in runs if rv.run.position == position), None)
     if winner is None:
         return vote.get_choice_display()
-    return f"{winner.label} is better" if winner.hidden or winner.label == winner.column_name else f"{winner.column_name} ({winner.label}) is better"
+    if blind and not winner.hidden:  # say both: the voter knew it as "Model B"
+        return f"{winner.column_name} ({winner.label}) is better"
+    return f"{winner.label} is better"
 
 
 def present_trial(trial: Trial, user) -> TrialView:
@@ -215,7 +217,7 @@ def present_trial(trial: Trial, user) -> TrialView:
     vote = next((v for v in trial.votes.all() if v.voter_id == user.pk), None) if user and user.is_authenticated else None
     # A blind vote is locked once cast and once the names are out: a vote given knowing them is not blind.
     can_vote = bool(user and user.is_authenticated and votable(runs) and (not trial.blind or (hidden and vote is None)))
-    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views))
+    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind))
 
 
 def history_row(trial: Trial) -> dict:
@@ -226,7 +228,7 @@ def history_row(trial: Trial) -> dict:
         "trial": trial,
         "models": f"{len(view.runs)} models, blind until you vote" if view.hidden else ", ".join(rv.label for rv in view.runs),
         "status": view.status_label,
-        "winner": _vote_text(owner_vote, view.runs) if owner_vote else "",
+        "winner": _vote_text(owner_vote, view.runs, trial.blind) if owner_vote else "",
     }
 
 
