@@ -220,6 +220,9 @@ TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
 # worker (a queued run can wait minutes: polling it 10 times a second only loads the server).
 TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
 TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "2000"))
+# Longest a web process keeps the catalogue as the advisor sees it (advisor/web/spec_cache.py);
+# edits through Django clear it at once on this machine.
+CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
 # What an hour of this machine costs, to price local runs (labelled as such on the page).
 LOCAL_HARDWARE_USD_PER_HOUR = float(os.environ.get("LOCAL_HARDWARE_USD_PER_HOUR", "0.10"))
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
