@@ -98,7 +98,12 @@ DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{SQLITE_PATH}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A worker writes streamed output while pages read: without WAL and IMMEDIATE
     # transactions SQLite answers "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (like PostgreSQL's): closing the last connection to a WAL database
+    # checkpoints it and deletes the WAL, and the next write recreates it — 30 ms of every
+    # /api/recommend request went there (benchmarks/bench_recommend_http.py). Django opens one
+    # per thread and health-checks it before reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("SQLITE_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
