@@ -106,7 +106,8 @@ def test_new_trial_form_and_rerun_do_not_preselect_a_blind_trials_models(client,
         page = client.get(url).content.decode()
         checked = re.findall(r'<input type="checkbox" name="models" value="([^"]+)"[^>]*checked', page)
         assert "gpt-secret" not in checked, url
-    assert "Which is which?" in client.get(f"/trials/new/?rerun={blind_trial.id}").content.decode()
+    rerun = client.get(f"/trials/new/?rerun={blind_trial.id}").content.decode()
+    assert "Which is which?" in rerun and 'data-testid="rerun-blind"' in rerun
 
 
 # --- 8. hostile JSON, JSON errors ---------------------------------------------------------------

@@ -153,8 +153,7 @@ def _viewable_trial(request, trial_id) -> Trial:
 @require_GET
 def trial(request, trial_id):
     view = present_trial(_viewable_trial(request, trial_id), request.user)
-    context = {"trial": view.trial, "view": view, "runs": view.runs, "is_owner": request.user.pk == view.trial.owner_id,
-               "columns": min(len(view.runs), 4)}
+    context = {"trial": view.trial, "view": view, "runs": view.runs, "is_owner": request.user.pk == view.trial.owner_id}
     if request.htmx and request.htmx.target == "after":
         response = render(request, "web/trial.html#after", context)
         if view.ended:
