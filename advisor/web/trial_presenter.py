@@ -220,9 +220,9 @@ def present_trial(trial: Trial, user) -> TrialView:
     return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind))
 
 
-def history_row(trial: Trial) -> dict:
+def history_row(trial: Trial, owner) -> dict:
     """A history line for the trial's owner: models (or how many, while blind), status, winner."""
-    view = present_trial(trial, trial.owner)
+    view = present_trial(trial, owner)
     owner_vote = next((v for v in trial.votes.all() if v.voter_id == trial.owner_id), None)
     return {
         "trial": trial,

@@ -1,6 +1,5 @@
 """Pages. Thin: read the request, call a service, render. htmx requests get the page's partial."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -205,7 +204,7 @@ def trial_history(request):
         # A blind trial is not found by its models before the vote: the match would name them.
         by_model = Q(runs__model_slug__icontains=query) | Q(runs__model_name__icontains=query)
         trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | (by_model & ~hidden_trials_q())).distinct()
-    context = {"rows": [history_row(trial) for trial in trials[:200]], "query": query}
+    context = {"rows": [history_row(trial, request.user) for trial in trials[:200]], "query": query}
     if request.htmx:
         return render(request, "web/trial_history.html#list", context)
     return render(request, "web/trial_history.html", context)
