@@ -161,6 +161,14 @@ def test_recommend_api_refuses_a_signed_in_session_without_its_csrf_token(user):
     assert Recommendation.objects.get().created_by == user
 
 
+def test_trials_api_refuses_a_session_without_its_csrf_token_with_a_json_403(user, bundled_model):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post("/api/trials", data=json.dumps({"prompt": "hi", "models": [bundled_model.slug]}), content_type="text/plain")
+    assert response.status_code == 403 and "csrf" in response.json()["errors"]
+    assert not Trial.objects.exists()
+
+
 def test_recommend_api_takes_http_basic_and_anonymous_calls_without_a_token(user):
     client = Client(enforce_csrf_checks=True)
     response = client.post("/api/recommend", data=json.dumps(RECOMMEND), content_type="application/json",
