@@ -6,6 +6,7 @@ Celery's filesystem transport, so one machine runs the whole product with no ser
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "advisor.catalogue",
     "advisor.trials",
     "advisor.machines",
@@ -59,6 +62,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "advisor.web.middleware.PrivateCacheControl",
+    "advisor.web.middleware.ApiErrorsAsJson",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -66,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into its answer (advisor.web.middleware.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "advisor.urls"
@@ -92,7 +100,12 @@ DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{SQLITE_PATH}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A worker writes streamed output while pages read: without WAL and IMMEDIATE
     # transactions SQLite answers "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections are kept (like PostgreSQL's): closing the last connection to a WAL database
+    # checkpoints it and deletes the WAL, and the next write recreates it — 30 ms of every
+    # /api/recommend request went there (benchmarks/bench_recommend_http.py). Django opens one
+    # per thread and health-checks it before reuse.
+    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("SQLITE_CONN_MAX_AGE", "60"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",
@@ -120,6 +133,50 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder befo
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Content-Security-Policy (django-csp) -----------------------------------------------
+# No inline script or style anywhere: JavaScript lives in static/js, styles in static/css. A
+# script that an answer smuggled into the page (model output is untrusted) cannot run.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+# --- HTTPS --------------------------------------------------------------------------------
+# Off by default (the embedded set-up serves plain HTTP on localhost). DJANGO_HTTPS=1 turns on
+# all of them, so that `manage.py check --deploy` is clean; each can also be set on its own.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", HTTPS)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", HTTPS)
+# Behind a proxy that terminates TLS: trust its X-Forwarded-Proto (only then; a client could send it).
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# A load balancer's health check may come over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/health$"]
+
+# --- Sign-in throttling (django-axes) ----------------------------------------------------
+# Counts failed sign-ins on the login page and failed HTTP Basic credentials on the API alike
+# (both go through authenticate()); after AXES_FAILURE_LIMIT failures for a user name from one
+# address, both refuse it for AXES_COOLOFF_TIME.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "advisor.web.middleware.lockout_response"
+AXES_VERBOSE = False
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 # --- Celery -------------------------------------------------------------------------
@@ -166,8 +223,13 @@ TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 TRIAL_PRELOAD_MODELS = env_list("TRIAL_PRELOAD_MODELS", "bundled:smollm2-135m-instruct")
 # Benchmarks only: a file to which workers append when each token was generated.
 TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
-# How often a trial page asks for a running column (ms).
+# How often a trial page asks for a column whose run streams (ms), and for one still waiting for a
+# worker (a queued run can wait minutes: polling it 10 times a second only loads the server).
 TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
+TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "2000"))
+# Longest a web process keeps the catalogue as the advisor sees it (advisor/web/spec_cache.py);
+# edits through Django clear it at once on this machine.
+CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
 # What an hour of this machine costs, to price local runs (labelled as such on the page).
 LOCAL_HARDWARE_USD_PER_HOUR = float(os.environ.get("LOCAL_HARDWARE_USD_PER_HOUR", "0.10"))
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
@@ -181,4 +243,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # django-axes logs every sign-in at INFO; failures and lockouts are warnings and still show.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -52,6 +52,16 @@ def stop_process(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
             process.wait()
 
 
+@pytest.fixture(autouse=True)
+def fresh_catalogue_specs():
+    """Each test starts without the advisor's cached catalogue: a rolled-back test's models must not linger."""
+    from advisor.web import spec_cache
+
+    spec_cache.clear()
+    yield
+    spec_cache.clear()
+
+
 @pytest.fixture(scope="session")
 def prepared_bundled_model() -> str:
     """The plain safetensors copy of the bundled model (made once; later loads are fast)."""

@@ -42,6 +42,20 @@ def catalogue(transactional_db, loopback_llm):
     Provider.objects.filter(slug="loopback").update(base_url=loopback_llm)
 
 
+def wait_for_js(page, expression: str, arg=None, timeout: float = 30_000):
+    """page.wait_for_function, but polled from here: Playwright's own compiles the predicate with
+    new Function() inside the page, which the site's Content-Security-Policy (no eval) refuses."""
+    import time
+
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        if page.evaluate(expression, arg):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"waited {timeout} ms for {expression}")
+        time.sleep(0.05)
+
+
 def sign_in(page, user):
     page.goto("/accounts/login/")
     page.fill("#id_username", user.username)
@@ -68,9 +82,9 @@ def test_advisor_answer_updates_live_and_leads_to_a_trial(page, catalogue, user,
     page.select_option("#id_quality", "best")
     page.select_option("#id_privacy", "public")
     page.fill("#id_budget_usd_month", "100000")
-    page.wait_for_function("document.querySelector('[data-testid=verdict]').dataset.verdict === 'llm'")
+    wait_for_js(page, "document.querySelector('[data-testid=verdict]').dataset.verdict === 'llm'")
     page.select_option("#id_privacy", "regulated")
-    page.wait_for_function("document.querySelector('[data-testid=verdict]').dataset.verdict !== 'llm'")
+    wait_for_js(page, "document.querySelector('[data-testid=verdict]').dataset.verdict !== 'llm'")
     assert verdict.get_attribute("data-verdict") in ("slm", "hybrid")
     page.screenshot(path=SCREENSHOTS / "advisor.png", full_page=True)
 
@@ -85,7 +99,12 @@ def test_advisor_answer_updates_live_and_leads_to_a_trial(page, catalogue, user,
     assert page.locator("input[name=models]:checked").count() >= 1
 
 
-def test_detect_this_machine_fills_the_hardware(page, catalogue):
+def test_detect_this_machine_fills_the_hardware_for_signed_in_users_only(page, catalogue, user):
+    page.goto("/advisor/")
+    page.click("[data-testid=detect]")
+    page.get_by_test_id("detect-refused").wait_for()
+    assert page.get_by_test_id("machine").count() == 0
+    sign_in(page, user)
     page.goto("/advisor/")
     page.click("[data-testid=detect]")
     page.get_by_test_id("machine").wait_for()
@@ -110,7 +129,7 @@ def test_trial_streams_both_columns_then_counts_the_vote(page, catalogue, user, 
     served = page.locator("[data-testid=run-output][data-model=smollm2-135m-instruct-served]")
     # Both columns show text while their run is still going.
     for column in ("smollm2-135m-instruct", "smollm2-135m-instruct-served"):
-        page.wait_for_function(
+        wait_for_js(page, 
             """slug => {
                 const out = document.querySelector(`[data-testid=run-output][data-model="${slug}"]`);
                 const badge = out && out.closest('article').querySelector('[data-testid=run-status]');
@@ -118,7 +137,7 @@ def test_trial_streams_both_columns_then_counts_the_vote(page, catalogue, user, 
             }""",
             arg=column, timeout=60_000,
         )
-    page.wait_for_function("[...document.querySelectorAll('[data-testid=run-status]')].every(b => b.textContent.trim() === 'done')", timeout=120_000)
+    wait_for_js(page, "[...document.querySelectorAll('[data-testid=run-status]')].every(b => b.textContent.trim() === 'done')", timeout=120_000)
     for slug in ("smollm2-135m-instruct", "smollm2-135m-instruct-served"):
         metrics = page.locator(f"[data-testid=run-metrics][data-model={slug}]")
         assert re.search(r"\d+ ms", metrics.locator("[data-metric=ttft_ms]").inner_text())
@@ -127,9 +146,9 @@ def test_trial_streams_both_columns_then_counts_the_vote(page, catalogue, user, 
     assert local.inner_text() and served.inner_text()
     # docs/trial.png comes from the lead-path test (a trial that checks a recommendation, costs at its volume).
 
-    page.click("[data-testid=vote-left]")
-    assert page.get_by_test_id("vote-recorded").inner_text() == "Left is better"
-    assert Vote.objects.filter(voter=user, choice="left").count() == 1
+    page.click("[data-testid=vote-column-0]")
+    assert page.get_by_test_id("vote-recorded").inner_text() == "SmolLM2 135M Instruct is better"
+    assert Vote.objects.filter(voter=user, choice="left", winner__model_slug="smollm2-135m-instruct").count() == 1
     page.goto("/compare/?model=smollm2-135m-instruct&model=smollm2-135m-instruct-served")
     assert "1 vote" in page.get_by_test_id("pair-stats").inner_text()
     page.goto("/trials/?q=sea")
@@ -143,7 +162,7 @@ def test_a_column_fails_alone_when_its_endpoint_is_down(page, catalogue, user, w
     error = page.locator("[data-testid=run-error]")
     error.wait_for(timeout=60_000)
     assert "Cannot connect" in error.inner_text()
-    page.wait_for_function("document.querySelector('[data-testid=run-output][data-model=smollm2-135m-instruct]').closest('article').querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=120_000)
+    wait_for_js(page, "document.querySelector('[data-testid=run-output][data-model=smollm2-135m-instruct]').closest('article').querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=120_000)
 
 
 def test_fake_server_answering_markup_shows_as_text(page, catalogue, user, worker):
@@ -153,10 +172,41 @@ def test_fake_server_answering_markup_shows_as_text(page, catalogue, user, worke
         sign_in(page, user)
         start_trial(page, ["smollm2-135m-instruct-served"], max_tokens="16")
         output = page.locator("[data-testid=run-output][data-model=smollm2-135m-instruct-served]")
-        page.wait_for_function("document.querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=60_000)
+        wait_for_js(page, "document.querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=60_000)
     assert output.inner_text() == "".join(hostile)
     assert page.evaluate("window.pwned") is None
     assert page.locator("[data-testid=run-output] b, [data-testid=run-output] img, [data-testid=run-output] script").count() == 0
+
+
+def test_blind_vote_at_phone_width_names_models_never_sides_and_reveals_after(browser, live_server, catalogue, user, worker):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    sign_in(page, user)
+    page.goto("/trials/new/")
+    for box in page.locator("input[name=models]").all():
+        box.set_checked(box.get_attribute("value") in ("smollm2-135m-instruct", "smollm2-135m-instruct-served"))
+    page.fill("#id_prompt", "Name a colour.")
+    page.fill("#id_max_tokens", "8")
+    page.check("#id_blind")
+    page.click("[data-testid=run-trial]")
+    page.wait_for_url(re.compile(r"/trials/[0-9a-f-]{36}/$"))
+    # The vote section appears by itself once both runs end (it polls slowly until then).
+    page.get_by_test_id("vote-form").wait_for(timeout=120_000)
+    text = page.locator("main").inner_text()
+    assert "SmolLM2" not in text and "served" not in text.lower() and "Model A" in text and "Model B" in text
+    assert page.locator("[data-metric]").count() == 0, "speed and cost identify the models before the vote"
+    vote_text = page.get_by_test_id("vote-form").inner_text()
+    assert not re.search(r"\b(left|right)\b", vote_text, re.IGNORECASE)
+    page.click("[data-testid=vote-column-1]")
+    recorded = page.get_by_test_id("vote-recorded").inner_text()
+    assert recorded.startswith("Model B (") and "SmolLM2 135M Instruct" in recorded
+    assert page.locator("[data-testid=vote-column-0]").count() == 0, "a blind vote is final once the names show"
+    assert page.locator("[data-metric=ttft_ms]").count() == 2
+    context.close()
+    assert errors == [], errors
 
 
 def test_pages_fit_a_phone_screen(browser, live_server, catalogue, user):
@@ -177,3 +227,19 @@ def test_keyboard_reaches_the_advisor_form_and_its_save_button(page, catalogue):
         page.keyboard.press("Tab")
         focused.add(page.evaluate("document.activeElement.id || document.activeElement.dataset.testid || ''"))
     assert {"id_task", "id_privacy", "save"} <= focused
+
+
+def test_no_page_breaks_the_content_security_policy_or_asks_for_a_missing_file(page, catalogue, user):
+    """The page fixture fails on any console error: CSP violations and 404s (the icon's) are ones."""
+    violations, missing = [], []
+    page.on("response", lambda response: missing.append(response.url) if response.status == 404 else None)
+    sign_in(page, user)
+    page.add_init_script("document.addEventListener('securitypolicyviolation', e => (window.cspViolations = (window.cspViolations || 0) + 1))")
+    for path in ("/", "/advisor/", "/catalogue/", "/compare/?model=smollm2-135m-instruct&model=smollm2-135m-instruct-served", "/trials/", "/trials/new/"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        violations.append(page.evaluate("window.cspViolations || 0"))
+    assert violations == [0] * len(violations)
+    assert missing == []
+    icon = page.evaluate("document.querySelector('link[rel=icon]').href")
+    assert page.request.get(icon).status == 200

@@ -25,12 +25,12 @@ def trial(user, bundled_model):
 def test_blind_trial_hides_model_names_until_the_vote(client, user, trial):
     client.force_login(user)
     page = client.get(trial.get_absolute_url()).content.decode()
-    assert "SmolLM2 135M Instruct" not in page and "Model 1" in page
-    response = client.post(f"/trials/{trial.id}/vote/", {"choice": "right"})
+    assert "SmolLM2 135M Instruct" not in page and "Model A" in page and "Model B" in page
+    response = client.post(f"/trials/{trial.id}/vote/", {"choice": "tie"})
     assert response.status_code == 302
     page = client.get(trial.get_absolute_url()).content.decode()
     assert "SmolLM2 135M Instruct" in page
-    assert Vote.objects.get(trial=trial, voter=user).choice == "right"
+    assert Vote.objects.get(trial=trial, voter=user).choice == "tie"
 
 
 def test_model_output_and_prompt_are_escaped(client, user, trial):
@@ -40,14 +40,20 @@ def test_model_output_and_prompt_are_escaped(client, user, trial):
     assert "<b>the sea</b>" not in page
 
 
-def test_finished_column_stops_polling(client, user, trial):
+def test_columns_poll_fast_only_while_streaming_slowly_while_queued_and_stop_when_done(client, user, trial, settings):
+    settings.TRIAL_POLL_MS, settings.TRIAL_POLL_QUEUED_MS = 100, 2000
     client.force_login(user)
     response = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
     assert response.status_code == 286
     assert "hx-trigger" not in response.content.decode()
-    TrialRun.objects.filter(trial=trial, position=0).update(status=Status.RUNNING, output="so far")
+    TrialRun.objects.filter(trial=trial).update(status=Status.RUNNING, output="so far")
     running = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
-    assert running.status_code == 200 and "every" in running.content.decode()
+    assert running.status_code == 200 and 'hx-trigger="every 100ms"' in running.content.decode()
+    TrialRun.objects.filter(trial=trial).update(status=Status.QUEUED, output="")
+    queued = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true").content.decode()
+    assert 'hx-trigger="every 2000ms"' in queued and "every 100ms" not in queued
+    page = client.get(trial.get_absolute_url()).content.decode()
+    assert page.count('hx-trigger="every 2000ms"') == 3  # both queued columns and the vote section, none fast
 
 
 def test_other_users_cannot_see_vote_or_share(client, trial, django_user_model):
@@ -56,7 +62,7 @@ def test_other_users_cannot_see_vote_or_share(client, trial, django_user_model):
     assert client.get(trial.get_absolute_url()).status_code == 404
     assert client.get(f"/trials/{trial.id}/runs/0/").status_code == 404
     assert client.post(f"/trials/{trial.id}/vote/", {"choice": "left"}).status_code == 404
-    assert client.post(f"/trials/{trial.id}/share/", {"shared": "1"}).status_code == 403
+    assert client.post(f"/trials/{trial.id}/share/", {"shared": "1"}).status_code == 404
 
 
 def test_shared_trial_is_visible_to_anyone_with_the_link(client, user, trial):
@@ -105,6 +111,128 @@ def test_trials_need_sign_in(client):
 
 def test_compare_page_shows_medians_and_win_rate(client, user, trial):
     Vote.objects.create(trial=trial, voter=user, choice="left")
+    client.force_login(user)
     page = client.get("/compare/?model=smollm2-135m-instruct&model=served").content.decode()
     assert "1 vote" in page and "smollm2-135m-instruct won 1" in page
-    assert "120" in page  # the median time to first token
+    assert "120 ms" in page  # the median time to first token
+
+
+def make_trial(owner, models, *, blind=False, statuses=None, shared=False, seed=None, outputs=None):
+    trial = Trial.objects.create(owner=owner, prompt="Compare these", blind=blind, shared=shared,
+                                 **({"shuffle_seed": seed} if seed is not None else {}))
+    for position, model in enumerate(models):
+        status = (statuses or {}).get(position, Status.DONE)
+        TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=model.slug, model_name=model.name,
+                                status=status, output=(outputs or {}).get(position, f"answer {position}") if status == Status.DONE else "",
+                                error="it broke" if status == Status.FAILED else "", ttft_ms=100 + position, total_ms=500,
+                                tokens_per_s=20.0, cost_usd=0.0)
+    return trial
+
+
+@pytest.fixture
+def three_models(bundled_model):
+    return [bundled_model, openai_model(slug="m-two", base_url="http://127.0.0.1:9/v1"), openai_model(slug="m-three", base_url="http://127.0.0.1:9/v1")]
+
+
+def column_outputs(page: str) -> list[str]:
+    return re.findall(r'data-testid="run-output"[^>]*>([^<]*)</pre>', page)
+
+
+def test_blind_trial_shuffles_its_columns_by_a_seed_stored_on_the_trial(client, user, three_models):
+    from advisor.web.trial_presenter import display_order
+
+    # A seed whose shuffle is not the order the models were asked for.
+    seed = next(s for s in range(100) if [r.position for r in display_order(Trial(blind=True, shuffle_seed=s), [
+        TrialRun(position=p) for p in range(3)])] != [0, 1, 2])
+    trial = make_trial(user, three_models, blind=True, seed=seed)
+    expected = [f"answer {run.position}" for run in display_order(trial, list(trial.runs.all()))]
+    assert expected != ["answer 0", "answer 1", "answer 2"]
+    client.force_login(user)
+    assert column_outputs(client.get(trial.get_absolute_url()).content.decode()) == expected
+    # The column partials and the API agree with the page.
+    assert [client.get(f"/trials/{trial.id}/runs/{c}/").content.decode().count(expected[c]) for c in range(3)] == [1, 1, 1]
+    assert [run["output"] for run in client.get(f"/api/trials/{trial.id}").json()["runs"]] == expected
+    trials = {Trial.objects.create(owner=user, prompt="x", blind=True).shuffle_seed for _ in range(5)}
+    assert len(trials) > 1, "every trial draws its own shuffle"
+
+
+def test_vote_names_the_models_never_left_or_right_and_records_the_winner(client, user, three_models):
+    trial = make_trial(user, three_models)
+    client.force_login(user)
+    page = client.get(trial.get_absolute_url()).content.decode()
+    vote_form = page[page.index('data-testid="vote-form"'):page.index("</form>", page.index('data-testid="vote-form"'))]
+    assert "SmolLM2 135M Instruct is better" in vote_form and "m-three is better" in vote_form
+    assert not re.search(r"\b(left|right)\b", vote_form, re.IGNORECASE)
+    assert client.post(f"/trials/{trial.id}/vote/", {"winner": "2"}).status_code == 302
+    vote = Vote.objects.get(trial=trial, voter=user)
+    assert vote.choice == "best" and vote.winner.model_slug == "m-three"
+    assert "m-three is better" in client.get(trial.get_absolute_url()).content.decode()
+
+
+def test_two_model_vote_keeps_left_right_for_old_clients_and_counts_the_right_model(client, user, three_models):
+    trial = make_trial(user, three_models[:2])
+    client.force_login(user)
+    assert client.post(f"/trials/{trial.id}/vote/", {"choice": "right"}).status_code == 302
+    vote = Vote.objects.get(trial=trial, voter=user)
+    assert vote.choice == "right" and vote.winner.model_slug == "m-two"
+
+
+def test_blind_vote_hides_speed_until_cast_then_is_locked(client, user, three_models):
+    trial = make_trial(user, three_models[:2], blind=True, seed=1)
+    client.force_login(user)
+    before = client.get(trial.get_absolute_url()).content.decode()
+    assert 'data-metric="ttft_ms"' not in before and "Model A is better" in before
+    assert client.post(f"/trials/{trial.id}/vote/", {"winner": "0"}).status_code == 302
+    after = client.get(trial.get_absolute_url()).content.decode()
+    assert 'data-metric="ttft_ms"' in after and "SmolLM2 135M Instruct" in after
+    assert 'name="winner"' not in after  # no vote buttons once the names are out
+    again = client.post(f"/trials/{trial.id}/vote/", {"winner": "1"})
+    assert again.status_code == 409 and "final" in again.content.decode()
+    shown_first = client.get(f"/api/trials/{trial.id}").json()["runs"][0]["model"]
+    assert Vote.objects.get(trial=trial, voter=user).winner.model_slug == shown_first  # the column voted for, not position 0
+    assert Vote.objects.filter(trial=trial).count() == 1
+
+
+def test_votes_on_a_trial_whose_runs_all_failed_are_refused(client, user, three_models):
+    trial = make_trial(user, three_models[:2], statuses={0: Status.FAILED, 1: Status.FAILED})
+    client.force_login(user)
+    for data in ({"choice": "tie"}, {"choice": "left"}, {"winner": "0"}):
+        assert client.post(f"/trials/{trial.id}/vote/", data).status_code in (400, 409)
+    assert not Vote.objects.exists()
+    assert "fewer than two runs gave an answer" in client.get(trial.get_absolute_url()).content.decode()
+
+
+def test_history_names_the_winner_and_never_calls_a_trial_with_a_failed_run_done(client, user, three_models):
+    won = make_trial(user, three_models[:2])
+    client.force_login(user)
+    client.post(f"/trials/{won.id}/vote/", {"winner": "1"})
+    make_trial(user, three_models[:2], statuses={1: Status.FAILED})
+    history = client.get("/trials/").content.decode()
+    winners = re.findall(r'data-testid="history-winner">([^<]*)<', history)
+    statuses = re.findall(r'data-testid="history-status">([^<]*)<', history)
+    assert "m-two is better" in winners
+    assert statuses == ["done, 1 of 2 failed", "done"]  # newest first
+
+
+def test_compare_counts_only_the_users_own_and_shared_trials_and_says_so(client, user, three_models, django_user_model):
+    other = django_user_model.objects.create_user(username="other", password="x")
+    mine = make_trial(user, three_models[:2])
+    Vote.objects.create(trial=mine, voter=user, choice="left", winner=mine.runs.get(position=0))
+    private = make_trial(other, three_models[:2])
+    Vote.objects.create(trial=private, voter=other, choice="right", winner=private.runs.get(position=1))
+    TrialRun.objects.filter(trial=private).update(ttft_ms=9999)
+    make_trial(other, three_models[:2], shared=True)
+    client.force_login(user)
+    page = client.get("/compare/?model=smollm2-135m-instruct&model=m-two").content.decode()
+    assert "1 vote:" in page and "m-two won 0" in page
+    runs = re.findall(r"<tr><td>[^<]*</td><td>(\d+)</td>", page)
+    assert runs == ["2", "2"]  # mine and the shared one; not the other user's private trial
+    assert "9999" not in page
+    assert "Counts only what you may see" in page
+
+
+def test_compare_does_not_count_a_blind_trial_before_its_vote(client, user, three_models):
+    make_trial(user, three_models[:2], blind=True)
+    client.force_login(user)
+    page = client.get("/compare/?model=smollm2-135m-instruct&model=m-two").content.decode()
+    assert re.findall(r"<tr><td>[^<]*</td><td>(\d+)</td>", page) == ["0", "0"]

@@ -1,3 +1,4 @@
+import secrets
 import uuid
 
 from django.conf import settings
@@ -17,6 +18,10 @@ class Status(models.TextChoices):
 FINISHED = (Status.DONE, Status.FAILED)
 
 
+def _shuffle_seed() -> int:
+    return secrets.randbelow(2**31)
+
+
 class Trial(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trials")
@@ -28,6 +33,9 @@ class Trial(models.Model):
     shared = models.BooleanField(default=False, help_text="Anyone with the link may see it.")
     # The saved advice this trial checks, when it was started from its "try these models".
     recommendation = models.ForeignKey("web.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="trials")
+    # Blind trials show their runs in an order drawn from this seed (kept, so every view and the API
+    # agree on which model is "Model A"); see advisor.web.trial_presenter.
+    shuffle_seed = models.PositiveIntegerField(default=_shuffle_seed, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,14 +104,19 @@ class TrialRun(models.Model):
 
 class Vote(models.Model):
     class Choice(models.TextChoices):
-        LEFT = "left", "Left is better"
-        RIGHT = "right", "Right is better"
+        # left/right: the trial's first/second run (the order its models were asked for), kept for
+        # two-model trials; "best" names its run in `winner` (trials of three or more models).
+        LEFT = "left", "The first model is better"
+        RIGHT = "right", "The second model is better"
+        BEST = "best", "One model is best"
         TIE = "tie", "Tie"
         BOTH_BAD = "both_bad", "Both are bad"
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="votes")
     voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
     choice = models.CharField(max_length=10, choices=Choice.choices)
+    # The run that won (null for a tie or "both bad"), whatever column it was shown in.
+    winner = models.ForeignKey(TrialRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,4 +1,8 @@
-"""Comparisons from what users ran and voted: win rates and measured medians per model."""
+"""Comparisons from what users ran and voted: win rates and measured medians per model.
+
+The caller says which runs and votes count (`runs`, `votes`: querysets), so that a user's
+comparison holds only what that user may see; see advisor.web.trial_presenter.visible_runs_q.
+"""
 
 import statistics
 from dataclasses import dataclass
@@ -44,8 +48,8 @@ def _median(values) -> float | None:
     return round(statistics.median(values), 2) if values else None
 
 
-def model_stats(slug: str) -> ModelStats:
-    runs = list(TrialRun.objects.filter(model_slug=slug).values("model_name", "status", "ttft_ms", "tokens_per_s", "total_ms", "cost_usd"))
+def model_stats(slug: str, *, runs=None) -> ModelStats:
+    runs = list((TrialRun.objects.all() if runs is None else runs).filter(model_slug=slug).values("model_name", "status", "ttft_ms", "tokens_per_s", "total_ms", "cost_usd"))
     done = [r for r in runs if r["status"] == Status.DONE]
     costs = [r["cost_usd"] for r in done if r["cost_usd"] is not None]
     return ModelStats(
@@ -62,19 +66,25 @@ def model_stats(slug: str) -> ModelStats:
     )
 
 
-def pair_stats(a: str, b: str) -> PairStats:
-    """Votes on trials whose first two runs were a and b (in either order)."""
+def pair_stats(a: str, b: str, *, votes=None) -> PairStats:
+    """Votes on trials that ran both a and b: a win for whichever of the two won; a tie or "both
+    bad" only where they were the trial's only two runs (with more, it says nothing about the pair)."""
     counts = {"a": 0, "b": 0, "tie": 0, "both_bad": 0}
-    votes = Vote.objects.filter(trial__runs__model_slug=a).filter(trial__runs__model_slug=b).prefetch_related("trial__runs").distinct()
+    votes = (Vote.objects.all() if votes is None else votes).filter(trial__runs__model_slug=a).filter(trial__runs__model_slug=b)
     total = 0
-    for vote in votes:
-        left_right = [run.model_slug for run in sorted(vote.trial.runs.all(), key=lambda r: r.position)[:2]]
-        if sorted(left_right) != sorted([a, b]):
-            continue
-        total += 1
-        if vote.choice in ("tie", "both_bad"):
-            counts[vote.choice] += 1
+    for vote in votes.select_related("winner").prefetch_related("trial__runs").distinct():
+        runs = sorted(vote.trial.runs.all(), key=lambda r: r.position)
+        slugs = [run.model_slug for run in runs]
+        if vote.winner is not None:
+            winner = vote.winner.model_slug
+        elif vote.choice in ("left", "right") and len(runs) >= 2:  # before winners were stored
+            winner = slugs[0] if vote.choice == "left" else slugs[1]
         else:
-            winner = left_right[0] if vote.choice == "left" else left_right[1]
+            winner = None
+        if winner in (a, b) and a != b:
+            total += 1
             counts["a" if winner == a else "b"] += 1
+        elif vote.choice in ("tie", "both_bad") and sorted(slugs) == sorted([a, b]):
+            total += 1
+            counts[vote.choice] += 1
     return PairStats(a=a, b=b, votes=total, a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"])

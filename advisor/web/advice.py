@@ -7,6 +7,7 @@ from advisor.catalogue.models import LanguageModel, Provider
 from advisor.recommend import CostAssumptions, ModelSpec, Needs, recommend
 
 from .models import Recommendation
+from .spec_cache import cached_specs
 
 
 def model_specs() -> list[ModelSpec]:
@@ -22,7 +23,7 @@ def model_specs() -> list[ModelSpec]:
 
 
 def recommendation_preview(needs: Needs, assumptions: CostAssumptions = CostAssumptions()):
-    return recommend(needs, model_specs(), assumptions)
+    return recommend(needs, cached_specs(model_specs), assumptions)
 
 
 def recommendation_create(*, needs: Needs, assumptions: CostAssumptions, answers: dict, user=None) -> Recommendation:

@@ -11,12 +11,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from advisor.trials.models import Trial
-from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .advice import recommendation_create
 from .forms import AdvisorForm, TrialForm
 from .json_input import BadInput, check_types, read_json_object
 from .trial_access import can_view_trial
+from .trial_presenter import present_trial
 
 RECOMMEND_TYPES = {
     "task": str, "quality": str, "latency": str, "requests_per_day": int, "input_tokens": int, "output_tokens": int,
@@ -43,18 +44,44 @@ def errors_response(errors: dict, status: int = 400) -> JsonResponse:
     return JsonResponse({"errors": errors}, status=status)
 
 
+class AuthProblem(Exception):
+    def __init__(self, status: int, errors: dict):
+        self.status, self.errors = status, errors
+        super().__init__(errors)
+
+
+# Browsers would show their own sign-in box for a page's fetch; API clients know the scheme.
+WWW_AUTHENTICATE = 'Basic realm="SLM or LLM advisor API", charset="UTF-8"'
+
+
+def auth_error_response(exc: AuthProblem) -> JsonResponse:
+    response = JsonResponse({"errors": exc.errors}, status=exc.status)
+    if exc.status == 401:
+        response["WWW-Authenticate"] = WWW_AUTHENTICATE
+    return response
+
+
 def api_user(request):
-    """The user of a session (with its CSRF check) or of HTTP Basic credentials; None if neither."""
+    """The caller: the user of HTTP Basic credentials, or of the session; None for an anonymous call.
+
+    Basic credentials need no CSRF token (a browser never adds them cross-site on its own, and
+    they are checked — and throttled by django-axes — on every call). A session call that changes
+    something must carry the CSRF token, or another site could make it in the user's name.
+    Raises AuthProblem: 401 for bad credentials, 403 for a session call without its token.
+    """
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("Basic "):
         try:
-            username, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            username, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            return None
-        return authenticate(request, username=username, password=password)
+            raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]}) from None
+        user = authenticate(request, username=username, password=password)
+        if user is None:
+            raise AuthProblem(401, {"auth": ["Wrong user name or password."]})
+        return user
     if request.user.is_authenticated:
-        if request.method == "POST" and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
-            return None
+        if request.method not in ("GET", "HEAD", "OPTIONS") and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+            raise AuthProblem(403, {"csrf": ["A signed-in session must send its CSRF token (X-CSRFToken header); scripts can use HTTP Basic instead."]})
         return request.user
     return None
 
@@ -62,18 +89,33 @@ def api_user(request):
 def signed_in(view):
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = api_user(request)
+        try:
+            user = api_user(request)
+        except AuthProblem as exc:
+            return auth_error_response(exc)
         if user is None:
-            return JsonResponse({"errors": {"auth": ["Sign in, or send HTTP Basic credentials."]}}, status=401)
+            return auth_error_response(AuthProblem(401, {"auth": ["Sign in, or send HTTP Basic credentials."]}))
         request.api_user = user
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
+@require_GET
+def health_api(request):
+    """A trivial answer: for load balancers, and the baseline of benchmarks/bench_recommend_http.py."""
+    return JsonResponse({"status": "ok"})
+
+
 @csrf_exempt
 @require_POST
 def recommend_api(request):
+    # Anonymous calls are welcome; a signed-in caller's answer is saved in their name, so it is
+    # authenticated like any other API call (CSRF token for a session).
+    try:
+        user = api_user(request)
+    except AuthProblem as exc:
+        return auth_error_response(exc)
     try:
         data = read_json_object(request)
     except BadInput as exc:
@@ -91,7 +133,7 @@ def recommend_api(request):
     form = AdvisorForm({name: value for name, value in flat.items() if value is not None})
     if not form.is_valid():
         return errors_response({_api_field(name): messages for name, messages in form.errors.items()})
-    saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
+    saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=user)
     return JsonResponse(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
 
 
@@ -139,31 +181,7 @@ def _trial_create(request):
 @require_GET
 @signed_in
 def trial_api(request, trial_id):
-    trial = Trial.objects.filter(pk=trial_id).first() if is_uuid(trial_id) else None
+    trial = Trial.objects.prefetch_related("runs", "votes").filter(pk=trial_id).first() if is_uuid(trial_id) else None
     if trial is None or not can_view_trial(request.api_user, trial):
         return JsonResponse({"errors": {"id": ["No such trial."]}}, status=404)
-    runs_sweep(trial.runs.all())
-    return JsonResponse(trial_json(trial))
-
-
-def trial_json(trial: Trial) -> dict:
-    runs = list(trial.runs.all())
-    return {
-        "id": str(trial.id),
-        "status": trial.status,
-        "prompt": trial.prompt,
-        "system": trial.system,
-        "max_tokens": trial.max_tokens,
-        "temperature": trial.temperature,
-        "created_at": trial.created_at.isoformat(),
-        "runs": [
-            {
-                "model": run.model_slug, "name": run.model_name, "status": run.status, "output": run.output,
-                "queue_ms": run.queue_ms, "ttft_ms": run.ttft_ms, "total_ms": run.total_ms,
-                "input_tokens": run.input_tokens, "output_tokens": run.output_tokens, "tokens_per_s": run.tokens_per_s,
-                "cost_usd": run.cost_usd, "cost_basis": run.cost_basis or None, "peak_rss_mb": run.peak_rss_mb,
-                "progress": run.progress or None, "error": run.error or None,
-            }
-            for run in runs
-        ],
-    }
+    return JsonResponse(present_trial(trial, request.api_user).as_json())

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class WebConfig(AppConfig):
     name = "advisor.web"
     verbose_name = "Advisor"
+
+    def ready(self):
+        from .spec_cache import connect_signals
+
+        connect_signals()  # a catalogue edit clears the advisor's cached specs

@@ -2,10 +2,16 @@
 
 import json
 import math
+import re
 
 from django.core.exceptions import RequestDataTooBig
 
 MAX_BODY_BYTES = 64 * 1024
+# No request the API takes nests deeper than a few levels. Python's parser recurses per level, so
+# 20,000 brackets would exhaust the stack (a RecursionError: a 500) before any field is checked.
+MAX_DEPTH = 20
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
 
 
 class BadInput(Exception):
@@ -27,6 +33,8 @@ def read_json_object(request) -> dict:
         raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]}) from None
     if len(body) > MAX_BODY_BYTES:
         raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]})
+    if _depth(body) > MAX_DEPTH:
+        raise BadInput({"body": [f"The JSON nests deeper than {MAX_DEPTH} levels."]})
     try:
         data = json.loads(body or b"null", parse_constant=lambda name: _NotANumber())
     except (ValueError, UnicodeDecodeError) as exc:
@@ -34,6 +42,16 @@ def read_json_object(request) -> dict:
     if not isinstance(data, dict):
         raise BadInput({"body": ["The body must be a JSON object."]})
     return data
+
+
+def _depth(body: bytes) -> int:
+    """How deep the body's arrays and objects nest (brackets inside strings do not count)."""
+    brackets = _STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        depth += 1 if byte in (0x5B, 0x7B) else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def check_types(data: dict, spec: dict[str, type | tuple], *, prefix: str = "", required: tuple[str, ...] = ()) -> dict[str, list[str]]:

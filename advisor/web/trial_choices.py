@@ -9,6 +9,7 @@ from advisor.trials.models import Status, Trial
 
 from .api import is_uuid
 from .models import Recommendation
+from .trial_presenter import rerun_models
 
 STARTER_MODELS = ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
 
@@ -76,7 +77,9 @@ def trial_default_models(*, user, wanted: list[str]) -> tuple[list[str], list[st
             else:
                 keep.append(slug)
         return keep, notes
-    last = Trial.objects.filter(owner=user).prefetch_related("runs").first()
+    # The last trial whose models the user may see (a blind one before its vote would give them away).
+    last = next((trial for trial in Trial.objects.filter(owner=user).prefetch_related("runs", "votes")[:5]
+                 if rerun_models(trial, user) is not None), None)
     keep = []
     if last:
         for run in last.runs.all():

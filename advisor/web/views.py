@@ -1,8 +1,6 @@
 """Pages. Thin: read the request, call a service, render. htmx requests get the page's partial."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,18 +10,19 @@ from django_htmx.http import HttpResponseStopPolling
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
 from advisor.trials import stats
-from advisor.trials.models import Trial, Vote
-from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+from advisor.trials.models import Trial, TrialRun, Vote
+from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
 from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
-from .trial_access import can_view_trial
 from advisor.trials.pricing import monthly_usd
 
 from .checks import compare_recommendation, recommendation_trials, recommendations_of
+from .trial_access import VoteRefused, can_view_trial, vote_record
+from .trial_presenter import hidden_trials_q, history_row, present_trial, rerun_models, visible_runs_q
 from .trial_choices import recommendation_for_trial, trial_default_models, trial_model_choices, trial_model_groups
 
 
@@ -44,11 +43,16 @@ def catalogue(request):
 @require_http_methods(["GET", "POST"])
 def advisor(request):
     machine = None
+    detect_refused = False
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
             saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
             return redirect(saved)
+    elif request.GET.get("detect") and not request.user.is_authenticated:
+        # Probing describes the server; anonymous visitors must not learn what it runs on.
+        form = AdvisorForm(request.GET or AdvisorForm.initial_data())
+        detect_refused = True
     elif request.GET.get("detect"):
         machine = probe_machine()
         data = AdvisorForm.initial_data() | request.GET.dict() | {
@@ -60,7 +64,7 @@ def advisor(request):
     result = recommendation_preview(form.needs(), form.assumptions()).to_dict() if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
-               "machine": machine}
+               "machine": machine, "detect_refused": detect_refused}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)
@@ -108,6 +112,7 @@ def trial_new(request):
     checks = recommendation_for_trial(request.POST.get("rec") or request.GET.get("rec"))
     plan = try_models(checks.result, recommendation=checks) if checks else None
     notes = []
+    rerun_blind = False
     if request.method == "POST":
         form = TrialForm(request.POST, model_choices=choices)
         if form.is_valid():
@@ -126,53 +131,53 @@ def trial_new(request):
         selected, notes = trial_default_models(user=request.user, wanted=request.GET.getlist("models"))
         initial = {"models": selected}
         if rerun := request.GET.get("rerun"):
-            source = Trial.objects.filter(pk=rerun, owner=request.user).first() if is_uuid(rerun) else None
+            source = Trial.objects.filter(pk=rerun, owner=request.user).prefetch_related("runs", "votes").first() if is_uuid(rerun) else None
             if source:
                 if checks is None and source.recommendation_id:  # a rerun still checks the same recommendation
                     checks = source.recommendation
                     plan = try_models(checks.result, recommendation=checks)
-                selected, notes = trial_default_models(user=request.user, wanted=[run.model_slug for run in source.runs.all()])
                 initial |= {"prompt": source.prompt, "system": source.system, "max_tokens": source.max_tokens,
-                            "temperature": source.temperature, "blind": source.blind, "models": selected}
+                            "temperature": source.temperature, "blind": source.blind}
+                models = rerun_models(source, request.user)
+                if models is None:
+                    rerun_blind, selected, notes = True, [], []
+                else:
+                    selected, notes = trial_default_models(user=request.user, wanted=models)
+                initial["models"] = selected
         form = TrialForm(initial=initial, model_choices=choices)
     groups = trial_model_groups(selected, plan.stand_ins() if plan else None)
     return render(request, "web/trial_new.html", {"form": form, "model_groups": groups, "model_notes": notes,
-                                                  "checks": checks, "plan": plan})
+                                                  "checks": checks, "plan": plan, "rerun_blind": rerun_blind})
 
 
 def _viewable_trial(request, trial_id) -> Trial:
-    trial = get_object_or_404(Trial.objects.prefetch_related("runs"), pk=trial_id)
+    trial = get_object_or_404(Trial.objects.prefetch_related("runs", "votes"), pk=trial_id)
     if not can_view_trial(request.user, trial):
         raise Http404("No such trial.")
     return trial
 
 
-def _names_hidden(request, trial: Trial) -> bool:
-    return trial.blind and not trial.votes.filter(voter_id=request.user.pk).exists()
-
-
 @require_GET
 def trial(request, trial_id):
-    trial = _viewable_trial(request, trial_id)
-    runs_sweep(trial.runs.all())
-    runs = list(trial.runs.all())
-    vote = trial.votes.filter(voter_id=request.user.pk).first() if request.user.is_authenticated else None
-    context = {
-        "trial": trial, "runs": runs, "vote": vote, "hide_names": _names_hidden(request, trial),
-        "vote_choices": Vote.Choice.choices, "is_owner": request.user.pk == trial.owner_id,
-        "poll_ms": settings.TRIAL_POLL_MS,
-    }
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    context = {"trial": view.trial, "view": view, "runs": view.runs, "is_owner": request.user.pk == view.trial.owner_id}
+    if request.htmx and request.htmx.target == "after":
+        response = render(request, "web/trial.html#after", context)
+        if view.ended:
+            response.status_code = HttpResponseStopPolling.status_code
+        return response
     return render(request, "web/trial.html", context)
 
 
 @require_GET
-def trial_run(request, trial_id, position):
-    trial = _viewable_trial(request, trial_id)
-    run = get_object_or_404(trial.runs, position=position)
-    runs_sweep(trial.runs.filter(pk=run.pk))
-    run.refresh_from_db()
-    context = {"trial": trial, "run": run, "hide_names": _names_hidden(request, trial), "poll_ms": settings.TRIAL_POLL_MS}
-    response = render(request, "web/trial.html#run", context)
+def trial_run(request, trial_id, column):
+    """One column, for the page's polling. Addressed by column, not run position: in a blind
+    trial the position would tell which model a column holds."""
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    run = view.run_at(column)
+    if run is None:
+        raise Http404("No such column.")
+    response = render(request, "web/trial.html#run", {"trial": view.trial, "run": run})
     if run.finished and request.htmx:
         response.status_code = HttpResponseStopPolling.status_code  # the column is final
     return response
@@ -181,22 +186,19 @@ def trial_run(request, trial_id, position):
 @login_required
 @require_POST
 def trial_vote(request, trial_id):
-    trial = _viewable_trial(request, trial_id)
-    choice = request.POST.get("choice")
-    if choice not in Vote.Choice.values:
-        return HttpResponse("Pick one of: " + ", ".join(Vote.Choice.labels), status=400)
-    if trial.runs.count() < 2:
-        return HttpResponse("A vote needs two runs to compare.", status=400)
-    Vote.objects.update_or_create(trial=trial, voter=request.user, defaults={"choice": choice})
-    return redirect(trial)
+    view = present_trial(_viewable_trial(request, trial_id), request.user)
+    try:
+        vote_record(view=view, voter=request.user, choice=request.POST.get("choice", ""), winner=request.POST.get("winner", ""))
+    except VoteRefused as exc:
+        return HttpResponse(exc.message, status=exc.status, content_type="text/plain; charset=utf-8")
+    return redirect(view.trial)
 
 
 @login_required
 @require_POST
 def trial_share(request, trial_id):
-    trial = get_object_or_404(Trial, pk=trial_id)
-    if trial.owner_id != request.user.pk:
-        raise PermissionDenied
+    # Someone else's trial answers 404 like every other trial view: a 403 would confirm it exists.
+    trial = get_object_or_404(Trial, pk=trial_id, owner=request.user)
     trial.shared = request.POST.get("shared") == "1"
     trial.save(update_fields=["shared"])
     return redirect(trial)
@@ -207,8 +209,10 @@ def trial_share(request, trial_id):
 def trial_history(request):
     trials = Trial.objects.filter(owner=request.user).select_related("recommendation").prefetch_related("runs", "votes")
     if query := request.GET.get("q", "").strip():
-        trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | Q(runs__model_slug__icontains=query)).distinct()
-    context = {"trials": trials[:200], "query": query}
+        # A blind trial is not found by its models before the vote: the match would name them.
+        by_model = Q(runs__model_slug__icontains=query) | Q(runs__model_name__icontains=query)
+        trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | (by_model & ~hidden_trials_q())).distinct()
+    context = {"rows": [history_row(trial, request.user) for trial in trials[:200]], "query": query}
     if request.htmx:
         return render(request, "web/trial_history.html#list", context)
     return render(request, "web/trial_history.html", context)
@@ -218,10 +222,14 @@ def trial_history(request):
 def compare(request):
     slugs = [slug for slug in request.GET.getlist("model") if slug][:2]
     models = LanguageModel.objects.order_by("name")
-    per_model = [stats.model_stats(slug) for slug in slugs]
-    pair = stats.pair_stats(*slugs) if len(slugs) == 2 else None
+    # Only what this user may see: their own trials and shared ones (never one still blind), and their own votes.
+    runs = TrialRun.objects.filter(visible_runs_q(request.user))
+    votes = Vote.objects.filter(voter_id=request.user.pk).exclude(hidden_trials_q("trial__")) if request.user.is_authenticated else Vote.objects.none()
+    per_model = [stats.model_stats(slug, runs=runs) for slug in slugs]
+    pair = stats.pair_stats(*slugs, votes=votes) if len(slugs) == 2 else None
     checks = compare_recommendation(request.GET)
     per_day = checks.answers.get("requests_per_day") if checks else None
-    return render(request, "web/compare.html", {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
-                                                "checks": checks, "requests_per_day": per_day,
-                                                "rows": [(s, monthly_usd(s.cost_per_1k_requests_usd, per_day)) for s in per_model]})
+    context = {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
+               "checks": checks, "requests_per_day": per_day,
+               "rows": [(s, monthly_usd(s.cost_per_1k_requests_usd, per_day)) for s in per_model]}
+    return render(request, "web/compare.html", context)

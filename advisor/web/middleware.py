@@ -1,0 +1,65 @@
+"""Site-wide response rules: every /api/ error is JSON, and dynamic answers are never kept by shared caches."""
+
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+
+API_PREFIX = "/api/"
+# Headers a replaced error answer keeps: they tell the client what to do next.
+KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
+REASONS = {
+    400: "The request is malformed.",
+    401: "Sign in, or send HTTP Basic credentials.",
+    403: "Not allowed.",
+    404: "No such API endpoint or object.",
+    405: "This endpoint does not take that method.",
+    413: "The body is too large.",
+    429: "Too many requests; try again later.",
+}
+
+
+class ApiErrorsAsJson:
+    """An /api/ client always gets JSON, also for the errors Django answers itself (unknown URL,
+    wrong method, CSRF failure, an unexpected exception): `{"errors": {"request": ["..."]}}`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not request.path.startswith(API_PREFIX) or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/json"):
+            return response
+        reason = REASONS.get(response.status_code, "The server failed to answer; the error is logged." if response.status_code >= 500 else "The request was refused.")
+        replaced = JsonResponse({"errors": {"request": [reason]}}, status=response.status_code)
+        for header in KEPT_HEADERS:
+            if header in response:
+                replaced[header] = response[header]
+        return replaced
+
+
+class PrivateCacheControl:
+    """`Cache-Control: private` on every page and API answer (static files are served before this):
+    pages show a user's trials, votes and name, and a shared proxy must never hand them to someone else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        patch_cache_control(response, private=True)
+        return response
+
+
+def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
+    """What django-axes answers once sign-ins from a user name and address have failed too often."""
+    message = "Too many failed sign-ins: wait a few minutes, then try again."
+    if request.path.startswith(API_PREFIX):
+        response = JsonResponse({"errors": {"auth": [message]}}, status=429)
+    else:
+        response = render(request, "registration/locked_out.html", {"message": message}, status=429)
+    from django.conf import settings
+
+    response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
+    return response
