@@ -152,6 +152,7 @@ def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_
     for position, cost in enumerate([0.0012, 0.0018]):
         TrialRun.objects.create(trial=trial, position=position, model=bundled_model, model_slug=bundled_model.slug,
                                 model_name=bundled_model.name, status=Status.DONE, cost_usd=cost, total_ms=900)
+    client.force_login(user)  # comparisons count only the user's own (and shared) trials
     page = client.get(f"/compare/?model={bundled_model.slug}&rec={rec.pk}").content.decode()
     cell = re.search(r'data-metric="cost_per_1k">([^<]+)<', page).group(1)
     assert cell.strip() == "$1.50"  # 1,000 × the mean $0.0015, not "$0.0"
