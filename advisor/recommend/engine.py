@@ -425,6 +425,8 @@ def _tail_model(needs: Needs, top_slm: Candidate | None, llm: Sequence[Candidate
     stronger = [c for c in llm if c.fits and c.quality_for_task >= top_slm.quality_for_task + TAIL_MARGIN]
     if not stronger:
         return None
+    # A score from a benchmark that measures the task beats one from a proxy on another scale.
+    stronger = [c for c in stronger if not c.quality_is_proxy] or stronger
 
     def tail_cost(c: Candidate) -> float:
         cost = _candidate_cost(needs, needs.requests_per_day * share, c, assumptions)
@@ -450,7 +452,7 @@ def _hybrid_split(needs: Needs, top_slm: Candidate | None, tail: Candidate | Non
         "creativity or broad knowledge, and those where the SLM's answer fails validation or its confidence is low. "
         f"The rest run on the SLM ({top_slm.name})."
     )
-    return HybridSplit(round(share, 3), rule, tail.slug, round(tail.quality_for_task, 3), True)
+    return HybridSplit(round(share, 3), rule, tail.slug, round(tail.quality_for_task, 3), True, tail.hosted)
 
 
 def _cost_factor(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions, bar: float,
@@ -560,8 +562,10 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     split = _hybrid_split(needs, top_slm, tail, hybrid_possible)
     hybrid_score = _hybrid_score(needs, slm_score, llm_score) if hybrid_possible else 0.0
     if hybrid_possible and tail.hosted and PRIVACY_LLM[needs.privacy]:
-        # The hard requests go to a third party: the hybrid shares the LLM's privacy cost.
-        hybrid_score = _clamp(hybrid_score + PRIVACY_LLM[needs.privacy])
+        # The hard requests go to a third party: the hybrid shares the LLM's privacy cost, all of it for
+        # confidential data (any of it leaving is the harm), in proportion to the share for internal data.
+        scale = 1.0 if needs.privacy == "confidential" else split.llm_share
+        hybrid_score = _clamp(hybrid_score + scale * PRIVACY_LLM[needs.privacy])
         if needs.privacy == "confidential":
             reasons.add(-PRIVACY_LLM[needs.privacy], "privacy", "slm",
                         f"A hybrid would send the hard {split.llm_share:.0%} of your confidential requests to {tail.name} on a third party's servers.")
@@ -648,10 +652,11 @@ def _confidence(needs: Needs, verdict: str, slm: Sequence[Candidate], llm: Seque
     local_sides = {"slm": [slm], "hybrid": [slm], "llm": [llm] if llm and not llm[0].hosted else []}[verdict]
     for side in local_sides:
         fitting = [c for c in side if c.fits and not c.hosted]
+        fitting = [c for c in fitting if c.meets_quality] or fitting  # the models the verdict would use
         if fitting and not any(c.fast_enough for c in fitting):
             fastest = min(fitting, key=lambda c: (c.first_token_s or 0) - (c.est_tokens_per_s or 0))
             confident = False
-            caveats.append(f"Not a confident answer: none of the models that fit is fast enough for {_words(needs.latency)} use here "
+            caveats.append(f"Not a confident answer: none of the models that fit{' and meet the bar' if fitting[0].meets_quality else ''} is fast enough for {_words(needs.latency)} use here "
                            f"(the quickest, {fastest.name}, takes ≈{fastest.first_token_s:.1f} s to the first token and makes ≈{fastest.est_tokens_per_s} tokens/s); "
                            "more memory bandwidth, a GPU or shorter prompts would help.")
     top = (slm if verdict in ("slm", "hybrid") else llm)[:1]

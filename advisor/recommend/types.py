@@ -180,6 +180,7 @@ class HybridSplit:
     tail_model: str | None = None  # slug of the LLM that takes the hard tail
     tail_quality: float | None = None
     possible: bool = True
+    tail_hosted: bool | None = None  # a hosted open model and its run-it-yourself twin share a slug
 
 
 @dataclass(frozen=True)
