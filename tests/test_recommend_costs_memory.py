@@ -184,9 +184,9 @@ def test_the_speed_estimate_takes_a_measured_bandwidth_efficiency_and_fixed_cost
 
 
 def test_first_token_is_prefill_from_compute():
-    laptop = Hardware("laptop", 32, 0)  # ~1 TFLOPS effective CPU at 50 % utilisation
+    laptop = Hardware("laptop", 32, 0)  # ~2 TFLOPS peak CPU at 50 % utilisation
     prefill = memory.prefill_s(LLAMA_8B, 6000, laptop)
-    assert prefill == pytest.approx(2 * 8.03e9 * 6000 / (1.0e12 * memory.COMPUTE_UTILISATION))
+    assert prefill == pytest.approx(2 * 8.03e9 * 6000 / (memory.CPU_TFLOPS["laptop"] * 1e12 * memory.COMPUTE_UTILISATION))
     assert prefill > 60  # a 6,000-token prompt on a laptop CPU takes minutes, not seconds
     h100_class = Hardware("server", 128, 80)
     assert memory.prefill_s(LLAMA_8B, 6000, h100_class) < 1

@@ -253,4 +253,6 @@ def test_deterministic_and_fast():
     start = time.perf_counter()
     for _ in range(runs):
         recommend(answers, forty)
-    assert (time.perf_counter() - start) / runs < 0.005
+    # A coarse guard only (benchmarks/bench_recommend.py measures the server time): each open model is now
+    # also costed on the user's own hardware, with prefill and batching from compute, about twice the work.
+    assert (time.perf_counter() - start) / runs < 0.010

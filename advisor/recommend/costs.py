@@ -43,7 +43,7 @@ def local_monthly_usd(requests_per_day: float, seconds_per_request: float | None
                       assumptions: CostAssumptions) -> float | None:
     """Own hardware: amortized purchase + energy, with as many machines as the load needs.
     Cloud: GPU hours rented (kept on around the clock unless the work is batch)."""
-    if not seconds_per_request:
+    if seconds_per_request is None:
         return None
     busy = busy_hours_per_day(requests_per_day, seconds_per_request)
     machines = machines_needed(busy)

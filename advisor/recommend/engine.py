@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Sequence
 
 from . import costs, memory
-from .types import Candidate, CostAssumptions, CostPoint, HybridSplit, ModelSpec, Needs, Reason, Recommendation
+from .types import OPTIONS, Candidate, CostAssumptions, CostPoint, HybridSplit, ModelSpec, Needs, Reason, Recommendation
 
 MAX_CANDIDATES = 5
 # The quality for the task (0..1, MMLU-Pro-like) a model needs to meet each quality level.
@@ -146,7 +146,7 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
     throughput = fit.throughput_tokens_per_s
     seconds = fit.seconds_per_request
     cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
-    busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds else None
+    busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
     machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
     notes = []
@@ -186,7 +186,7 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
         machines=machines, fast_enough=fit.fast_enough, notes=tuple(notes), quality_source=source,
         quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
         first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
-        busy_hours_per_day=busy, cost_formula=cost_formula,
+        busy_hours_per_day=busy, machine_seconds_per_request=seconds, cost_formula=cost_formula,
     )
 
 
@@ -597,8 +597,15 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     confident, caveats = _confidence(needs, verdict, slm, llm, tail)
     if not confident:
         reasons.add(0.0, "latency", verdict, caveats[0])
+    if reasons.first_for(verdict) is None:
+        # Every answer that moved the scores favoured another option, by less than this one's lead.
+        reasons.add(0.0, "task", verdict, f"{OPTION_WORDS[verdict][0].upper() + OPTION_WORDS[verdict][1:]} scores highest overall "
+                    f"({', '.join(f'{o.upper()} {scores[o]:.2f}' for o in OPTIONS)}): no single answer decides it.")
 
-    shown_llm = llm[:MAX_CANDIDATES] + ((tail,) if tail is not None and tail not in llm[:MAX_CANDIDATES] else ())
+    # The hybrid's tail model is always among the large models shown (in the last place if it ranks lower).
+    shown_llm = llm[:MAX_CANDIDATES]
+    if tail is not None and tail not in shown_llm:
+        shown_llm = llm[:MAX_CANDIDATES - 1] + (tail,)
     return Recommendation(
         verdict=verdict, scores=scores, reasons=reasons.ordered(verdict), candidates={"slm": slm[:MAX_CANDIDATES], "llm": shown_llm},
         monthly_cost_usd=option_costs, hybrid=split,
@@ -677,18 +684,7 @@ def _candidate_cost(needs: Needs, requests: float, candidate: Candidate | None, 
     if candidate.hosted:
         return costs.hosted_monthly_usd(requests, needs.input_tokens, candidate.billed_output_tokens or needs.output_tokens,
                                         candidate.input_usd_per_mtok, candidate.output_usd_per_mtok, candidate.price_factor)
-    if not candidate.busy_hours_per_day or not needs.requests_per_day:
-        seconds = _seconds_per_request(needs, candidate, assumptions)
-    else:
-        seconds = candidate.busy_hours_per_day * 3600 / needs.requests_per_day
-    return costs.local_monthly_usd(requests, seconds, needs.hardware, needs.latency, assumptions)
-
-
-def _seconds_per_request(needs: Needs, candidate: Candidate, assumptions: CostAssumptions) -> float | None:
-    """Machine time per request at zero volume (no busy hours to divide): output over throughput."""
-    if not candidate.throughput_tokens_per_s:
-        return None
-    return max(needs.output_tokens, 1) / candidate.throughput_tokens_per_s
+    return costs.local_monthly_usd(requests, candidate.machine_seconds_per_request, needs.hardware, needs.latency, assumptions)
 
 
 def _cost_at(needs: Needs, requests: float, top_slm: Candidate | None, top_llm: Candidate | None, tail: Candidate | None,

@@ -98,6 +98,7 @@ class Speed:
     overhead_s_per_token: float = 0.0
 
 
+@functools.lru_cache(maxsize=1024)
 def hardware_speed(hardware: Hardware) -> Speed:
     gpu = hardware.gpu_vram_gb > 0
     bandwidth = hardware.bandwidth_gbs or (GPU_BANDWIDTH_GBS if gpu else CPU_BANDWIDTH_GBS)[hardware.target]
@@ -111,6 +112,7 @@ def decode_tokens_per_s(gb_read_per_token: float, bandwidth_gbs: float, efficien
     return 1 / (max(gb_read_per_token, 1e-3) / (bandwidth_gbs * efficiency) + overhead_s_per_token)
 
 
+@functools.lru_cache(maxsize=1024)
 def gpu_count(hardware: Hardware) -> int:
     """GPUs the stated memory is spread over: as given, else the class's usual GPU size."""
     if hardware.gpu_vram_gb <= 0:

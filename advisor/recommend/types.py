@@ -167,6 +167,7 @@ class Candidate:
     quality_bar: float = 0.0
     first_token_s: float | None = None  # local models: prompt processing (prefill) time of one request
     busy_hours_per_day: float | None = None  # local models: machine-hours of work a day
+    machine_seconds_per_request: float | None = None  # local models: machine time per request at full load
     within_budget: bool = True  # hosted models: monthly bill within the API budget
     billed_output_tokens: int | None = None  # hosted: output tokens billed per request (with hidden reasoning)
     price_factor: float = 1.0  # hosted: 1 − the batch discount when it applies
