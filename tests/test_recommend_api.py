@@ -193,3 +193,23 @@ def test_bad_assumptions_are_named(client, assumptions, field):
     response = post(client, CONTRACT_EXAMPLE | {"assumptions": assumptions})
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_the_result_page_shows_weights_trade_off_quality_against_the_bar_and_formulas(client):
+    # A confidential summariser on a CPU laptop: the SLM is dearer than the hosted model, and says why.
+    answers = CONTRACT_EXAMPLE | {"task": "summarization", "quality": "good_enough", "requests_per_day": 200, "input_tokens": 6000,
+                                  "output_tokens": 300, "budget_usd_month": 100, "privacy": "confidential", "complex_share": None,
+                                  "hardware": {"target": "laptop", "ram_gb": 32, "gpu_vram_gb": 0}}
+    data = post(client, {k: v for k, v in answers.items() if v is not None}).json()
+    assert data["verdict"] == "slm" and data["trade_off"].startswith("The SLM costs $")
+    assert all(isinstance(r["weight"], float | int) for r in data["reasons"])
+    assert data["reasons"][0]["favours"] == "slm" and data["confident"] is False
+    candidate = data["candidates"]["slm"][0]
+    assert candidate["quality_level"] == "good_enough" and candidate["quality_bar"] == 0.5 and candidate["quality_source"]
+    page = client.get(data["url"]).content.decode()
+    assert escape(data["trade_off"]) in page and "(weight " in page
+    assert "Quality (need 0.50)" in page and escape(candidate["quality_source"]) in page
+    assert escape(data["caveats"][0]) in page
+    assert escape(data["estimate_formulas"]["first_token_s"]) in page
+    markdown = client.get(data["url"].rstrip("/") + ".md").content.decode()
+    assert data["trade_off"] in markdown and "weight " in markdown
