@@ -304,7 +304,10 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
             # Open weights can run on the user's hardware, whoever also hosts them.
             own = replace(model, hosted=False, name=_local_name(model), input_usd_per_mtok=0.0, output_usd_per_mtok=0.0,
                           runnable_here=False, reasoning_tokens=0, batch_discount=0.0, batch_discount_source="")
-            (slm if own.is_slm else llm).append(_local_candidate(own, needs, assumptions, bar))
+            candidate = _local_candidate(own, needs, assumptions, bar)
+            # Shown when it fits, or when it is the only way to have this model (hosted ones are excluded).
+            if candidate.fits or hosted_banned:
+                (slm if own.is_slm else llm).append(candidate)
         if model.hosted and hosted_banned:
             banned.append(model.slug)
             continue

@@ -233,12 +233,26 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     if model.params_b is None:
         return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
     tokens = context_tokens(model, input_tokens, output_tokens)
-    holding = {q: _gpus_to_hold(model, q, tokens, hardware) for q in BYTES_PER_PARAM}
-    fitting = [q for q, k in holding.items() if k is not None]
+    # Precisions are listed largest first, so once one fits every smaller one does too.
+    holding: dict[str, int | None] = {}
+    for q in BYTES_PER_PARAM:
+        holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+        if holding[q] is not None:
+            break
+    fitting = list(BYTES_PER_PARAM)[len(holding) - 1:] if holding[q] is not None else []
+    measured: dict[str, tuple[float, float]] = {}
+
+    def held(q: str) -> int:
+        if q not in holding:
+            holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+        return holding[q] or 0
 
     def speeds(q: str) -> tuple[float, float]:
-        k = holding[q] or 1
-        return tokens_per_s(model, q, tokens, hardware, 1, k), first_token_s(model, q, input_tokens, tokens, hardware, k)
+        if q not in measured:
+            k = held(q) or 1
+            one = tokens_per_s(model, q, tokens, hardware, 1, k)
+            measured[q] = one, prefill_s(model, input_tokens, hardware, k) + 1 / one
+        return measured[q]
 
     if not fitting:
         quantization = list(BYTES_PER_PARAM)[-1]
@@ -247,7 +261,7 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     else:
         quantization = next((q for q in fitting if fast_enough(*speeds(q))), fitting[-1])
     fits = bool(fitting)
-    gpus = holding[quantization] or 0
+    gpus = held(quantization)
     k = max(gpus, 1)
     replicas = max(1, gpu_count(hardware) // gpus) if fits and gpus else 1
     streams = parallel_streams(model, quantization, tokens, hardware, max_streams, k) if fits else 1
