@@ -2,6 +2,7 @@
 
 import math
 
+from .memory import gpu_count
 from .types import CostAssumptions, Hardware
 
 DAYS_PER_MONTH = 30
@@ -34,8 +35,6 @@ def machines_needed(busy_hours: float) -> int:
 
 def gpus_per_machine(hardware: Hardware) -> int:
     """A machine class's price and power are for one GPU of the class's usual size; more GPUs, more of both."""
-    from .memory import gpu_count  # memory imports types only; kept local to keep costs free of model maths
-
     return max(1, gpu_count(hardware))
 
 
@@ -45,20 +44,33 @@ def local_monthly_usd(requests_per_day: float, seconds_per_request: float | None
     Cloud: GPU hours rented (kept on around the clock unless the work is batch)."""
     if seconds_per_request is None:
         return None
-    busy = busy_hours_per_day(requests_per_day, seconds_per_request)
-    machines = machines_needed(busy)
+    return local_cost_at(seconds_per_request, hardware, latency, assumptions)(requests_per_day)
+
+
+def local_cost_at(seconds_per_request: float, hardware: Hardware, latency: str, assumptions: CostAssumptions):
+    """local_monthly_usd as a function of requests/day, its constants worked out once (cost curves)."""
     gpus = gpus_per_machine(hardware)
     if hardware.target == "cloud":
-        # Batch work can start machines when there is work and stop them after; anything a user
-        # waits on needs them running.
-        hours = busy * DAYS_PER_MONTH if latency == "batch" else machines * HOURS_PER_MONTH
-        return max(hours, MIN_CLOUD_HOURS) * gpus * assumptions.gpu_hour_usd
+        per_hour = gpus * assumptions.gpu_hour_usd
+
+        def cloud(requests_per_day: float) -> float:
+            busy = busy_hours_per_day(requests_per_day, seconds_per_request)
+            # Batch work can start machines when there is work and stop them after; anything a user
+            # waits on needs them running.
+            hours = busy * DAYS_PER_MONTH if latency == "batch" else machines_needed(busy) * HOURS_PER_MONTH
+            return max(hours, MIN_CLOUD_HOURS) * per_hour
+        return cloud
     machine = assumptions.machine(hardware)
-    amortized = machines * gpus * assumptions.hardware_usd[machine] / assumptions.amortization_months
+    price = gpus * assumptions.hardware_usd[machine] / assumptions.amortization_months
     watts = assumptions.watts[machine] * gpus
-    idle_hours = machines * 24 - busy
-    kwh = (busy * watts + idle_hours * watts * assumptions.idle_power_share) * DAYS_PER_MONTH / 1000
-    return amortized + kwh * assumptions.usd_per_kwh
+    idle_watts = watts * assumptions.idle_power_share
+    per_kwh = assumptions.usd_per_kwh * DAYS_PER_MONTH / 1000
+
+    def own(requests_per_day: float) -> float:
+        busy = busy_hours_per_day(requests_per_day, seconds_per_request)
+        machines = machines_needed(busy)
+        return machines * price + (busy * watts + (machines * 24 - busy) * idle_watts) * per_kwh
+    return own
 
 
 def local_cost_basis(hardware: Hardware, assumptions: CostAssumptions) -> str:

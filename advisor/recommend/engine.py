@@ -682,40 +682,43 @@ def _confidence(needs: Needs, verdict: str, slm: Sequence[Candidate], llm: Seque
 
 
 def _candidate_cost(needs: Needs, requests: float, candidate: Candidate | None, assumptions: CostAssumptions) -> float | None:
+    cost = _cost_function(needs, candidate, assumptions)
+    return None if cost is None else cost(requests)
+
+
+def _cost_function(needs: Needs, candidate: Candidate | None, assumptions: CostAssumptions):
+    """A candidate's monthly cost as a function of requests/day (None: it cannot be costed)."""
     if candidate is None:
         return None
     if candidate.hosted:
-        return costs.hosted_monthly_usd(requests, needs.input_tokens, candidate.billed_output_tokens or needs.output_tokens,
-                                        candidate.input_usd_per_mtok, candidate.output_usd_per_mtok, candidate.price_factor)
-    return costs.local_monthly_usd(requests, candidate.machine_seconds_per_request, needs.hardware, needs.latency, assumptions)
-
-
-def _cost_at(needs: Needs, requests: float, top_slm: Candidate | None, top_llm: Candidate | None, tail: Candidate | None,
-             split: HybridSplit, assumptions: CostAssumptions) -> tuple[float | None, float | None, float | None]:
-    slm = _candidate_cost(needs, requests, top_slm, assumptions)
-    llm = _candidate_cost(needs, requests, top_llm, assumptions)
-    hybrid = costs.hybrid_monthly_usd(slm, _candidate_cost(needs, requests * split.llm_share, tail, assumptions))
-    return slm, llm, hybrid
+        per_request = costs.hosted_monthly_usd(1, needs.input_tokens, candidate.billed_output_tokens or needs.output_tokens,
+                                               candidate.input_usd_per_mtok, candidate.output_usd_per_mtok, candidate.price_factor)
+        return lambda requests: requests * per_request
+    if candidate.machine_seconds_per_request is None:
+        return None
+    return costs.local_cost_at(candidate.machine_seconds_per_request, needs.hardware, needs.latency, assumptions)
 
 
 def _cost_curve(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None, tail: Candidate | None, split: HybridSplit,
                 assumptions: CostAssumptions, hybrid_possible: bool) -> tuple[tuple[CostPoint, ...], float | None]:
     # 100 to 10 million requests a day, two points a decade, plus the user's own volume.
     grid = sorted({round(10 ** (k / 2)) for k in range(4, 15)} | {max(needs.requests_per_day, 1)})
+    slm_cost, llm_cost, tail_cost = (_cost_function(needs, c, assumptions) for c in (top_slm, top_llm, tail))
     points = []
     for requests in grid:
-        slm, llm, hybrid = _cost_at(needs, requests, top_slm, top_llm, tail, split, assumptions)
+        slm = slm_cost(requests) if slm_cost else None
+        llm = llm_cost(requests) if llm_cost else None
+        hybrid = costs.hybrid_monthly_usd(slm, tail_cost(requests * split.llm_share) if tail_cost else None)
         points.append(CostPoint(requests, slm, llm, hybrid if hybrid_possible else None))
     return tuple(points), _break_even(needs, top_slm, top_llm, assumptions)
 def _break_even(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None, assumptions: CostAssumptions) -> float | None:
     """The smallest volume (1 to 100 million a day, 20 steps a decade) from which the SLM costs no more
     than the LLM; None when there is no crossing: the SLM is never cheaper, or always is."""
-    if top_slm is None or top_llm is None:
+    slm_cost, llm_cost = _cost_function(needs, top_slm, assumptions), _cost_function(needs, top_llm, assumptions)
+    if slm_cost is None or llm_cost is None:
         return None
     for k in range(0, 161):
         requests = 10 ** (k / 20)
-        slm = _candidate_cost(needs, requests, top_slm, assumptions)
-        llm = _candidate_cost(needs, requests, top_llm, assumptions)
-        if slm is not None and llm is not None and slm <= llm:
+        if slm_cost(requests) <= llm_cost(requests):
             return requests if k else None
     return None
