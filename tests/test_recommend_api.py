@@ -213,3 +213,27 @@ def test_the_result_page_shows_weights_trade_off_quality_against_the_bar_and_for
     assert escape(data["estimate_formulas"]["first_token_s"]) in page
     markdown = client.get(data["url"].rstrip("/") + ".md").content.decode()
     assert data["trade_off"] in markdown and "weight " in markdown
+
+
+def test_reasoning_allowance_batch_discount_and_score_sources_round_trip_through_export_and_import(tmp_path):
+    from io import StringIO
+
+    from advisor.catalogue.models import LanguageModel
+
+    out = StringIO()
+    call_command("export_catalogue", stdout=out)
+    exported = json.loads(out.getvalue())
+    o4 = next(m for m in exported["models"] if m["slug"] == "o4-mini")
+    assert o4["reasoning_tokens"] == 1000 and o4["reasoning_tokens_source"] and o4["batch_discount"] == 0.5
+    assert "MATH" in o4["task_score_sources"]["reasoning"]
+    o4["reasoning_tokens"] = 2500
+    o4["task_score_sources"]["reasoning"] = "GPQA Diamond, test"
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(exported))
+    call_command("import_catalogue", str(path), verbosity=0)
+    saved = LanguageModel.objects.get(slug="o4-mini")
+    assert saved.reasoning_tokens == 2500 and saved.task_score_sources["reasoning"] == "GPQA Diamond, test"
+    bad = exported | {"models": [o4 | {"batch_discount": 1.5}]}
+    path.write_text(json.dumps(bad))
+    with pytest.raises(Exception, match="batch_discount"):
+        call_command("import_catalogue", str(path), verbosity=0)
