@@ -27,3 +27,23 @@ CATALOGUE = (
     hosted("claude-sonnet-4", 3.0, 15.0, 0.865),
     hosted("llama-3.3-70b-hosted", 0.88, 0.88, 0.86, params_b=70.6, open_weights=True),
 )
+
+
+def seed_specs():
+    """The shipped seed catalogue as engine specs, read from its JSON file (no database): the models the
+    reviewer's cases were run against."""
+    import json
+    from pathlib import Path
+
+    seed = json.loads((Path(__file__).resolve().parent.parent / "advisor/catalogue/seed/catalogue.json").read_text())
+    hosted_by_provider = {p["slug"]: p.get("hosted", p["kind"] == "openai") for p in seed["providers"]}
+    known = {f.name for f in __import__("dataclasses").fields(ModelSpec)}
+    specs = []
+    for m in seed["models"]:
+        if not m.get("active", True):
+            continue
+        values = {key: m[key] for key in known if key in m and (m[key] is not None or key == "params_b")}
+        values["hosted"] = hosted_by_provider[m["provider"]]
+        values["runnable_here"] = m["weights"] == "bundled:smollm2-135m-instruct" if m.get("weights") else False
+        specs.append(ModelSpec(**values))
+    return tuple(specs)

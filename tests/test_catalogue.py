@@ -126,7 +126,8 @@ def test_admin_adds_a_provider_and_a_model_that_show_on_the_catalogue_page(admin
         "slug": "acme-large", "name": "Acme Large", "provider": acme.pk, "remote_name": "acme-large-1", "weights": "",
         "active": "on", "params_b": "", "context_tokens": "200000", "licence": "proprietary", "release_date": "",
         "input_usd_per_mtok": "1.5", "output_usd_per_mtok": "6", "price_source": "", "quality": "0.8", "quality_source": "",
-        "task_scores": "{}", "good_for": "[]", "layers": "", "kv_heads": "", "head_dim": "", "hidden_size": "", "source_url": "https://acme.test",
+        "task_scores": "{}", "task_score_sources": "{}", "reasoning_tokens": "0", "batch_discount": "0",
+        "good_for": "[]", "layers": "", "kv_heads": "", "head_dim": "", "hidden_size": "", "source_url": "https://acme.test",
     })
     assert response.status_code == 302, response.content
     page = admin_client.get("/catalogue/").content.decode()

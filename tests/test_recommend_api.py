@@ -193,3 +193,47 @@ def test_bad_assumptions_are_named(client, assumptions, field):
     response = post(client, CONTRACT_EXAMPLE | {"assumptions": assumptions})
     assert response.status_code == 400
     assert field in response.json()["errors"]
+
+
+def test_the_result_page_shows_weights_trade_off_quality_against_the_bar_and_formulas(client):
+    # A confidential summariser on a CPU laptop: the SLM is dearer than the hosted model, and says why.
+    answers = CONTRACT_EXAMPLE | {"task": "summarization", "quality": "good_enough", "requests_per_day": 200, "input_tokens": 6000,
+                                  "output_tokens": 300, "budget_usd_month": 100, "privacy": "confidential", "complex_share": None,
+                                  "hardware": {"target": "laptop", "ram_gb": 32, "gpu_vram_gb": 0}}
+    data = post(client, {k: v for k, v in answers.items() if v is not None}).json()
+    assert data["verdict"] == "slm" and data["trade_off"].startswith("The SLM costs $")
+    assert all(isinstance(r["weight"], float | int) for r in data["reasons"])
+    assert data["reasons"][0]["favours"] == "slm" and data["confident"] is False
+    candidate = data["candidates"]["slm"][0]
+    assert candidate["quality_level"] == "good_enough" and candidate["quality_bar"] == 0.5 and candidate["quality_source"]
+    page = client.get(data["url"]).content.decode()
+    assert escape(data["trade_off"]) in page and "(weight " in page
+    assert "Quality (need 0.50)" in page and escape(candidate["quality_source"]) in page
+    assert escape(data["caveats"][0]) in page
+    assert escape(data["estimate_formulas"]["first_token_s"]) in page
+    markdown = client.get(data["url"].rstrip("/") + ".md").content.decode()
+    assert data["trade_off"] in markdown and "weight " in markdown
+
+
+def test_reasoning_allowance_batch_discount_and_score_sources_round_trip_through_export_and_import(tmp_path):
+    from io import StringIO
+
+    from advisor.catalogue.models import LanguageModel
+
+    out = StringIO()
+    call_command("export_catalogue", stdout=out)
+    exported = json.loads(out.getvalue())
+    o4 = next(m for m in exported["models"] if m["slug"] == "o4-mini")
+    assert o4["reasoning_tokens"] == 1000 and o4["reasoning_tokens_source"] and o4["batch_discount"] == 0.5
+    assert "MATH" in o4["task_score_sources"]["reasoning"]
+    o4["reasoning_tokens"] = 2500
+    o4["task_score_sources"]["reasoning"] = "GPQA Diamond, test"
+    path = tmp_path / "catalogue.json"
+    path.write_text(json.dumps(exported))
+    call_command("import_catalogue", str(path), verbosity=0)
+    saved = LanguageModel.objects.get(slug="o4-mini")
+    assert saved.reasoning_tokens == 2500 and saved.task_score_sources["reasoning"] == "GPQA Diamond, test"
+    bad = exported | {"models": [o4 | {"batch_discount": 1.5}]}
+    path.write_text(json.dumps(bad))
+    with pytest.raises(Exception, match="batch_discount"):
+        call_command("import_catalogue", str(path), verbosity=0)

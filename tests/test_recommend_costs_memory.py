@@ -22,16 +22,26 @@ def test_hosted_cost_is_the_contract_formula():
 def test_local_cost_is_amortization_plus_energy_and_scales_with_machines():
     assumptions = CostAssumptions()
     hardware = Hardware("workstation", 64, 24)
-    idle = costs.local_monthly_usd(0, 500, 200, 50.0, hardware, "interactive", assumptions)
+    idle = costs.local_monthly_usd(0, 5.0, hardware, "interactive", assumptions)
     # No work: one machine written off over 36 months, idling at a fifth of 450 W all month.
     assert idle == pytest.approx(4000 / 36 + 24 * 450 * 0.2 * 30 / 1000 * 0.15)
-    # 50 tokens/s: 200 output tokens = 4 s + 500 prompt tokens at 500/s = 1 s per request.
-    assert costs.busy_hours_per_day(100_000, 500, 200, 50.0, assumptions) == pytest.approx(100_000 * 5 / 3600)
+    # 5 s of machine time per request.
+    assert costs.busy_hours_per_day(100_000, 5.0) == pytest.approx(100_000 * 5 / 3600)
     # ~139 busy hours a day → 6 machines, each busy 23.1 h of 24.
-    busy = costs.local_monthly_usd(100_000, 500, 200, 50.0, hardware, "interactive", assumptions)
+    busy = costs.local_monthly_usd(100_000, 5.0, hardware, "interactive", assumptions)
     busy_hours = 100_000 * 5 / 3600
     energy = (busy_hours * 450 + (6 * 24 - busy_hours) * 450 * 0.2) * 30 / 1000 * 0.15
     assert busy == pytest.approx(6 * 4000 / 36 + energy)
+
+
+def test_a_machine_with_more_gpus_costs_as_many_of_the_class():
+    assumptions = CostAssumptions()
+    two = Hardware("server", 512, 160)  # read as two 80 GB GPUs
+    assert memory.gpu_count(two) == 2 and memory.gpu_count(Hardware("server", 64, 80)) == 1
+    assert memory.gpu_count(Hardware("workstation", 64, 48)) == 2 and memory.gpu_count(Hardware("server", 64, 100, gpus=8)) == 8
+    idle = costs.local_monthly_usd(0, 1.0, two, "interactive", assumptions)
+    assert idle == pytest.approx(2 * 12000 / 36 + 24 * 2 * 700 * 0.2 * 30 / 1000 * 0.15)
+    assert "2 GPUs" in costs.local_cost_basis(two, assumptions)
 
 
 def test_a_machine_without_a_gpu_is_priced_as_one():
@@ -40,26 +50,47 @@ def test_a_machine_without_a_gpu_is_priced_as_one():
     assert assumptions.machine(cpu_server) == "server_cpu"
     assert assumptions.machine(Hardware("server", 64, 24)) == "server"
     assert assumptions.machine(Hardware("laptop", 16, 0)) == "laptop"  # no separate CPU-only laptop
-    idle = costs.local_monthly_usd(0, 500, 200, 20.0, cpu_server, "interactive", assumptions)
+    idle = costs.local_monthly_usd(0, 10.0, cpu_server, "interactive", assumptions)
     assert idle == pytest.approx(6000 / 36 + 24 * 300 * 0.2 * 30 / 1000 * 0.15)
 
 
 def test_changed_assumptions_change_local_costs():
     hardware = Hardware("server", 64, 24)
-    default = costs.local_monthly_usd(1000, 500, 200, 100.0, hardware, "batch", CostAssumptions())
-    cheaper = costs.local_monthly_usd(1000, 500, 200, 100.0, hardware, "batch", CostAssumptions(amortization_months=120, usd_per_kwh=0))
+    default = costs.local_monthly_usd(1000, 2.0, hardware, "batch", CostAssumptions())
+    cheaper = costs.local_monthly_usd(1000, 2.0, hardware, "batch", CostAssumptions(amortization_months=120, usd_per_kwh=0))
     assert cheaper == pytest.approx(12000 / 120)
     assert cheaper < default
 
 
-def test_cloud_cost_rents_gpu_hours():
+def test_cloud_cost_rents_gpu_hours_for_the_memory_stated():
     assumptions = CostAssumptions(gpu_hour_usd=1.0)
     cloud = Hardware("cloud", 64, 24)
-    assert costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "interactive", assumptions) == pytest.approx(720.0)
-    batch = costs.local_monthly_usd(10, 100, 100, 100.0, cloud, "batch", assumptions)
+    assert costs.local_monthly_usd(10, 2.0, cloud, "interactive", assumptions) == pytest.approx(720.0)
+    batch = costs.local_monthly_usd(10, 2.0, cloud, "batch", assumptions)
     assert batch == pytest.approx(1.0)  # a few seconds of work a day: billed at least an hour a month
-    busy = costs.local_monthly_usd(1_000_000, 100, 100, 100.0, cloud, "batch", assumptions)
-    assert busy == pytest.approx(1_000_000 * (1 + 0.1) / 3600 * 30)
+    busy = costs.local_monthly_usd(1_000_000, 1.1, cloud, "batch", assumptions)
+    assert busy == pytest.approx(1_000_000 * 1.1 / 3600 * 30)
+    # 80 GB of cloud GPU memory is four 24 GB GPUs rented, not one.
+    assert costs.local_monthly_usd(10, 2.0, Hardware("cloud", 64, 80), "interactive", assumptions) == pytest.approx(4 * 720.0)
+
+
+def test_hosted_cost_counts_hidden_reasoning_tokens_and_batch_discounts():
+    from advisor.recommend import Needs, recommend
+
+    reasoner = ModelSpec(slug="reasoner", name="r", params_b=None, open_weights=False, hosted=True, input_usd_per_mtok=1.0,
+                         output_usd_per_mtok=4.0, quality=0.9, reasoning_tokens=1000, reasoning_tokens_source="assumed",
+                         batch_discount=0.5, batch_discount_source="provider's batch API")
+    answers = Needs(task="chat", quality="high", latency="interactive", requests_per_day=1000, input_tokens=500, output_tokens=200,
+                    budget_usd_month=1e6, hardware=Hardware("laptop", 16, 0), privacy="public")
+    live = recommend(answers, (reasoner,)).candidates["llm"][0]
+    # 1000 × 30 × (500 × 1 + (200 + 1000) × 4) ÷ 1e6: the reasoning tokens are billed as output.
+    assert live.monthly_cost_usd == pytest.approx(1000 * 30 * (500 * 1 + 1200 * 4) / 1e6)
+    assert live.billed_output_tokens == 1200 and "1,200" in live.cost_formula
+    assert any("hidden reasoning tokens" in note and "assumed" in note for note in live.notes)
+    from dataclasses import replace
+    batch = recommend(replace(answers, latency="batch"), (reasoner,)).candidates["llm"][0]
+    assert batch.monthly_cost_usd == pytest.approx(live.monthly_cost_usd / 2)
+    assert any("batch-API discount" in note for note in batch.notes)
 
 
 def test_hybrid_cost_is_the_slm_plus_the_llm_for_its_share():
@@ -122,9 +153,9 @@ def test_latency_can_trade_precision_for_speed():
     laptop = Hardware("laptop", 32, 0)  # 19.2 GB usable: fp16 fits, at ~3.5 tokens/s
     plain = memory.best_fit(LLAMA_8B, laptop, 700, 300)
     assert plain.quantization == "fp16" and plain.tokens_per_s < 5
-    quick = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps: tps >= 5)
+    quick = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps, first_s: tps >= 5)
     assert quick.quantization == "q8_0" and quick.tokens_per_s >= 5 and quick.highest_fitting == "fp16"
-    hopeless = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps: tps >= 1000)
+    hopeless = memory.best_fit(LLAMA_8B, laptop, 700, 300, fast_enough=lambda tps, first_s: tps >= 1000)
     assert hopeless.quantization == "q4_k_m"  # none is fast enough: the fastest that fits
 
 
@@ -139,22 +170,55 @@ def test_speed_estimate_is_bandwidth_over_bytes_per_token():
     cpu = Hardware("laptop", 16, 0)
     assert memory.tokens_per_s(LLAMA_8B, "q4_k_m", tokens, cpu) == pytest.approx(
         100 * 0.6 / (memory.weights_gb(8.03, "q4_k_m") + memory.kv_cache_gb(LLAMA_8B, tokens)))
-    assert "bandwidth × efficiency ÷ bytes per token" in memory.FORMULAS["tokens_per_s"]
+    assert "bandwidth" in memory.FORMULAS["tokens_per_s"] and "GB read per token" in memory.FORMULAS["tokens_per_s"]
     assert "estimates" in memory.FORMULAS["note"]
 
 
-def test_a_gpu_serves_several_requests_at_once_within_its_memory():
+def test_the_speed_estimate_takes_a_measured_bandwidth_efficiency_and_fixed_cost():
+    # The one function a calibrated "this machine" estimate plugs into.
+    assert memory.decode_tokens_per_s(10.0, 100.0) == pytest.approx(100 * memory.EFFICIENCY / 10)
+    assert memory.decode_tokens_per_s(10.0, 100.0, efficiency=0.8, overhead_s_per_token=0.01) == pytest.approx(1 / (10 / 80 + 0.01))
+    measured = Hardware("laptop", 16, 0, bandwidth_gbs=50)
+    assert memory.tokens_per_s(LLAMA_8B, "q4_k_m", 1000, measured) == pytest.approx(
+        memory.tokens_per_s(LLAMA_8B, "q4_k_m", 1000, Hardware("laptop", 16, 0)) / 2)
+
+
+def test_first_token_is_prefill_from_compute():
+    laptop = Hardware("laptop", 32, 0)  # ~2 TFLOPS peak CPU at 50 % utilisation
+    prefill = memory.prefill_s(LLAMA_8B, 6000, laptop)
+    assert prefill == pytest.approx(2 * 8.03e9 * 6000 / (memory.CPU_TFLOPS["laptop"] * 1e12 * memory.COMPUTE_UTILISATION))
+    assert prefill > 60  # a 6,000-token prompt on a laptop CPU takes minutes, not seconds
+    h100_class = Hardware("server", 128, 80)
+    assert memory.prefill_s(LLAMA_8B, 6000, h100_class) < 1
+
+
+def test_a_gpu_serves_many_requests_at_once_within_its_memory_and_compute():
     gpu = Hardware("server", 64, 24)
     tokens = 1000
-    # fp16 needs ~17.5 GB; 6.5 GB spare holds the KV caches of many more requests: capped at 8.
+    # fp16 needs ~17.5 GB; 6.5 GB spare holds the KV caches of ~49 more requests.
+    assert memory.parallel_streams(LLAMA_8B, "fp16", tokens, gpu, 256) == 1 + math.floor((24 - memory.memory_gb(LLAMA_8B, "fp16", tokens)) / 0.131072)
     assert memory.parallel_streams(LLAMA_8B, "fp16", tokens, gpu, 8) == 8
-    tight = Hardware("server", 64, memory.memory_gb(LLAMA_8B, "fp16", tokens) + 0.3)
-    assert memory.parallel_streams(LLAMA_8B, "fp16", tokens, tight, 8) == 1 + math.floor(0.3 / 0.131072)
     assert memory.parallel_streams(LLAMA_8B, "q4_k_m", tokens, Hardware("server", 64, 0), 8) == 1  # CPU: one at a time
     one = memory.tokens_per_s(LLAMA_8B, "fp16", tokens, gpu)
     eight = memory.tokens_per_s(LLAMA_8B, "fp16", tokens, gpu, streams=8)
     read = memory.weights_gb(8.03, "fp16") + 8 * memory.kv_cache_gb(LLAMA_8B, tokens)
-    assert eight == pytest.approx(8 * 2000 * 0.6 / read)
+    assert eight == pytest.approx(8 * 2000 * 0.6 / read)  # memory-bound at 8
     assert one < eight < 8 * one  # the weights are read once per step for all of them
+    # At 256 requests the step is compute-bound: 256 × 2 × 8.03 GFLOP at 312 TFLOPS × 50 %.
+    many = memory.tokens_per_s(LLAMA_8B, "fp16", tokens, gpu, streams=256)
+    assert many <= 312e12 * memory.COMPUTE_UTILISATION / (2 * 8.03e9) + 1e-6
     fit = memory.best_fit(LLAMA_8B, gpu, 700, 300, max_streams=8)
     assert fit.streams == 8 and fit.throughput_tokens_per_s == pytest.approx(eight, abs=0.1)
+    assert fit.seconds_per_request == pytest.approx(memory.prefill_s(LLAMA_8B, 700, gpu) + 300 / eight, rel=1e-3)
+
+
+def test_open_weights_split_across_gpus_with_overhead():
+    llama_70b = ModelSpec(slug="l70", name="l70", params_b=70.6, open_weights=True, hosted=False, context_tokens=131072,
+                          layers=80, kv_heads=8, head_dim=128)
+    two = Hardware("server", 512, 160)
+    fit = memory.best_fit(llama_70b, two, 3000, 300)
+    assert fit.fits and fit.gpus == 2 and fit.quantization == "fp16"
+    assert memory.memory_gb(llama_70b, "fp16", 3300, 2) == pytest.approx(
+        memory.memory_gb(llama_70b, "fp16", 3300, 1) + memory.OVERHEAD_GB + memory.SPLIT_OVERHEAD_SHARE * 70.6 * 2)
+    # On one 80 GB GPU it needs 4-bit; on two, full precision.
+    assert memory.best_fit(llama_70b, Hardware("server", 128, 80), 3000, 300).quantization == "q6_k"

@@ -46,9 +46,12 @@ SCENARIOS = [
     ("regulated reasoning on a big GPU server: a local 70B", needs(task="reasoning", quality="best", privacy="regulated", hardware=Hardware("server", 512, 160)), "llm"),
     ("no small model fits a tiny edge box", needs(task="chat", hardware=Hardware("edge", 0.5, 0), privacy="public"), "llm"),
     # Towards the hybrid: routine or real-time bulk with a hard tail.
-    ("support desk: routine bulk with a 20% hard tail", needs(task="customer_support", requests_per_day=20000, budget_usd_month=1500, complex_share=0.2), "hybrid"),
+    ("support desk: routine bulk with a 20% hard tail", needs(task="customer_support", requests_per_day=200000, budget_usd_month=15000, complex_share=0.2), "hybrid"),
     ("real-time chat with a 30% hard tail", needs(task="chat", latency="realtime", requests_per_day=50000, budget_usd_month=3000, complex_share=0.3), "hybrid"),
-    ("summaries with a few hard documents", needs(task="summarization", requests_per_day=10000, complex_share=0.1, privacy="public"), "hybrid"),
+    ("summaries with a few hard documents", needs(task="summarization", requests_per_day=100000, budget_usd_month=5000, complex_share=0.1, privacy="public"), "hybrid"),
+    # By total cost: a GPU server kept for 20,000 requests a day ($349) against a hosted model that meets
+    # the bar for $117: the hosted model, although the tail is hard (issue 9, item 2).
+    ("small support desk: the hosted model is cheaper than a server of one's own", needs(task="customer_support", requests_per_day=20000, budget_usd_month=1500, complex_share=0.2), "llm"),
 ]
 
 
@@ -107,8 +110,9 @@ def test_exclusions_are_explained():
 def test_regulated_data_can_still_get_a_large_open_model_on_own_hardware():
     big_iron = Hardware("server", 512, 160)
     result = recommend(needs(privacy="regulated", task="research", quality="best", hardware=big_iron), CATALOGUE)
-    assert [c.slug for c in result.candidates["llm"]] == ["llama-3.3-70b-local"]
-    assert result.candidates["llm"][0].fits
+    # The local 70B entry, and the hosted one's open weights run on the bank's own GPUs.
+    assert {c.slug for c in result.candidates["llm"]} == {"llama-3.3-70b-local", "llama-3.3-70b-hosted"}
+    assert all(not c.hosted and c.fits for c in result.candidates["llm"])
     assert result.scores["llm"] > 0
 
 
@@ -124,9 +128,10 @@ def test_hybrid_proposes_the_users_split():
     result = recommend(needs(task="customer_support", requests_per_day=20000, complex_share=0.2), CATALOGUE)
     assert result.hybrid.llm_share == 0.2
     assert "20%" in result.hybrid.rule
-    slm_cost, llm_cost = result.monthly_cost_usd["slm"], result.monthly_cost_usd["llm"]
-    assert result.candidates["llm"][0].hosted
-    assert result.monthly_cost_usd["hybrid"] == pytest.approx(slm_cost + 0.2 * llm_cost)
+    slm_cost = result.monthly_cost_usd["slm"]
+    tail = next(c for c in result.candidates["llm"] if c.slug == result.hybrid.tail_model)
+    assert tail.hosted and tail.quality_for_task > result.candidates["slm"][0].quality_for_task
+    assert result.monthly_cost_usd["hybrid"] == pytest.approx(slm_cost + 0.2 * tail.monthly_cost_usd)
 
 
 def test_hybrid_without_a_stated_share_uses_a_default_and_says_so():
@@ -166,19 +171,20 @@ def test_real_time_prefers_models_fast_enough_and_says_which_are_not():
     result = recommend(answers, CATALOGUE)
     top = result.candidates["slm"][0]
     assert top.fast_enough and top.fits and top.meets_quality
-    # Qwen2.5 7B scores higher but needs over a second for the first token on a laptop CPU.
+    # Qwen2.5 7B scores higher but needs over a second for the first token on a laptop CPU (prefill:
+    # 2 × 7.61 G × 150 tokens at 1 TFLOPS achieved ≈ 2.3 s).
     qwen = next(c for c in result.candidates["slm"] if c.slug == "qwen2.5-7b")
-    assert not qwen.fast_enough and result.candidates["slm"].index(qwen) > 0
-    # Llama 3.2 3B: fp16 would need ~1.7 s to the first token; q8_0 is the most precise that is fast enough.
-    assert (top.slug, top.quantization) == ("llama-3.2-3b", "q8_0")
+    assert not qwen.fast_enough and qwen.first_token_s > 1 and result.candidates["slm"].index(qwen) > 0
+    # Llama 3.2 3B: ≈0.96 s of prefill, and 4-bit to generate fast enough besides.
+    assert top.slug == "llama-3.2-3b" and top.first_token_s <= 1
     slow = [c for c in result.candidates["slm"] if not c.fast_enough]
     assert all(any("too slow for real time" in note for note in c.notes) for c in slow)
 
 
 def test_candidates_carry_notes_a_user_can_act_on():
     laptop = recommend(needs(hardware=Hardware("laptop", 8, 0)), CATALOGUE)
-    phi = next(c for c in laptop.candidates["slm"] if c.slug == "phi-4")
-    assert not phi.fits and any("usable here" in note for note in phi.notes)
+    too_big = [c for c in laptop.candidates["slm"] if not c.fits]
+    assert too_big and all(any("usable here" in note for note in c.notes) for c in too_big)
     hosted = recommend(needs(privacy="confidential"), CATALOGUE).candidates["llm"]
     assert any("leave your machines" in note for note in hosted[0].notes)
 
@@ -247,4 +253,6 @@ def test_deterministic_and_fast():
     start = time.perf_counter()
     for _ in range(runs):
         recommend(answers, forty)
-    assert (time.perf_counter() - start) / runs < 0.005
+    # A coarse guard only (benchmarks/bench_recommend.py measures the server time): each open model is now
+    # also costed on the user's own hardware, with prefill and batching from compute, about twice the work.
+    assert (time.perf_counter() - start) / runs < 0.010

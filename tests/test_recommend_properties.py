@@ -6,6 +6,7 @@ from dataclasses import replace
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from advisor.recommend import costs
 from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, Hardware, ModelSpec, Needs, memory, recommend
 
 from .recommend_catalogue import CATALOGUE
@@ -145,3 +146,78 @@ def test_more_volume_at_the_same_budget_never_raises_the_llm_score(answers, cata
     before = recommend(answers, catalogue).scores["llm"]
     after = recommend(replace(answers, requests_per_day=answers.requests_per_day + extra), catalogue).scores["llm"]
     assert after <= before
+
+
+# --- Issue 9's rules -------------------------------------------------------------------------------------------
+
+
+from advisor.recommend.engine import TAIL_MARGIN  # noqa: E402
+
+gpu_hardware = st.builds(Hardware, target=st.sampled_from(TARGETS), ram_gb=memory_sizes,
+                         gpu_vram_gb=st.floats(0, 400, allow_nan=False), gpus=st.one_of(st.none(), st.integers(1, 8)))
+
+
+@SETTINGS
+@given(st.one_of(random_model, st.sampled_from(CATALOGUE)), gpu_hardware, st.floats(0, 400, allow_nan=False),
+       st.integers(0, 8000), st.integers(0, 2000))
+def test_more_gpu_memory_never_removes_a_local_option(model, hardware, extra, input_tokens, output_tokens):
+    bigger = replace(hardware, gpu_vram_gb=hardware.gpu_vram_gb + extra)
+    if hardware.gpu_vram_gb == 0 and extra > 0:
+        return  # a GPU instead of RAM is a different machine, not more of the same
+    before = memory.best_fit(model, hardware, input_tokens, output_tokens)
+    after = memory.best_fit(model, bigger, input_tokens, output_tokens)
+    assert not before.fits or after.fits
+
+
+@SETTINGS
+@given(needs_strategy, catalogues, st.floats(0, 400, allow_nan=False))
+def test_more_gpu_memory_never_takes_away_the_slm_or_a_local_llm(answers, catalogue, extra):
+    if answers.hardware.gpu_vram_gb == 0:
+        return
+    bigger = replace(answers, hardware=replace(answers.hardware, gpu_vram_gb=answers.hardware.gpu_vram_gb + extra))
+    before, after = recommend(answers, catalogue), recommend(bigger, catalogue)
+    for option in ("slm", "llm"):
+        local_before = any(c.fits and not c.hosted for c in before.candidates[option])
+        local_after = any(c.fits and not c.hosted for c in after.candidates[option])
+        assert not local_before or local_after
+
+
+@SETTINGS
+@given(needs_strategy, catalogues, st.floats(0, 1), st.floats(0.01, 50), st.floats(0.01, 50), st.floats(1.01, 10))
+def test_a_cheaper_model_of_equal_quality_never_ranks_below_a_dearer_one(answers, catalogue, quality, input_price, output_price, markup):
+    cheap = ModelSpec(slug="zz-cheap", name="cheap", params_b=None, open_weights=False, hosted=True, quality=quality,
+                      input_usd_per_mtok=input_price, output_usd_per_mtok=output_price)
+    dear = replace(cheap, slug="aa-dear", name="dear", input_usd_per_mtok=input_price * markup, output_usd_per_mtok=output_price * markup)
+    answers = replace(answers, privacy="public", offline=False, budget_usd_month=max(answers.budget_usd_month, 1))
+    result = recommend(answers, catalogue + (dear, cheap))
+    slugs = [c.slug for c in result.candidates["llm"]]
+    bill = {m.slug: costs.hosted_monthly_usd(answers.requests_per_day, answers.input_tokens, answers.output_tokens,
+                                             m.input_usd_per_mtok, m.output_usd_per_mtok) for m in (cheap, dear)}
+    if "aa-dear" in slugs and bill["zz-cheap"] < bill["aa-dear"]:
+        assert "zz-cheap" in slugs and slugs.index("zz-cheap") < slugs.index("aa-dear")
+
+
+@SETTINGS
+@given(needs_strategy, catalogues)
+def test_the_tail_model_is_never_weaker_than_the_slm(answers, catalogue):
+    result = recommend(answers, catalogue)
+    if result.hybrid.possible:
+        tail = next(c for c in result.candidates["llm"] if (c.slug, c.hosted) == (result.hybrid.tail_model, result.hybrid.tail_hosted))
+        assert tail.quality_for_task >= result.candidates["slm"][0].quality_for_task + TAIL_MARGIN - 1e-9
+        assert result.monthly_cost_usd["hybrid"] is not None
+    else:
+        assert result.hybrid.rule == "" and result.monthly_cost_usd["hybrid"] is None and result.scores["hybrid"] == 0
+
+
+@SETTINGS
+@given(needs_strategy, catalogues)
+def test_ties_go_to_the_cheaper_option_and_the_first_reason_favours_the_verdict(answers, catalogue):
+    result = recommend(answers, catalogue)
+    assert result.reasons[0].favours == result.verdict
+    assert all(0 <= r.weight <= 1 for r in result.reasons)
+    best = max(result.scores.values())
+    tied = [o for o, score in result.scores.items() if score == best]
+    cost = {o: (c if c is not None else float("inf")) for o, c in result.monthly_cost_usd.items()}
+    assert cost[result.verdict] == min(cost[o] for o in tied)
+    if result.trade_off:
+        assert result.trade_off.count(".") == 1 and "a month more than" in result.trade_off

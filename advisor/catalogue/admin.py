@@ -65,8 +65,10 @@ class LanguageModelAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ("slug", "name", "provider", "remote_name", "weights", "active")}),
         ("Size and licence", {"fields": ("params_b", "context_tokens", "open_weights", "licence", "release_date")}),
-        ("Prices (USD per million tokens)", {"fields": ("input_usd_per_mtok", "output_usd_per_mtok", "price_source")}),
-        ("Quality", {"fields": ("quality", "quality_source", "task_scores", "good_for")}),
+        ("Prices (USD per million tokens)", {"fields": ("input_usd_per_mtok", "output_usd_per_mtok", "price_source",
+                                                        "batch_discount", "batch_discount_source",
+                                                        "reasoning_tokens", "reasoning_tokens_source")}),
+        ("Quality", {"fields": ("quality", "quality_source", "task_scores", "task_score_sources", "good_for")}),
         ("Architecture (for memory estimates)", {"fields": ("layers", "kv_heads", "head_dim", "hidden_size")}),
         ("Source", {"fields": ("source_url",)}),
     ]

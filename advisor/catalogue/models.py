@@ -27,6 +27,16 @@ def validate_task_scores(value) -> None:
             raise ValidationError(f"The score for {task!r} must be a number between 0 and 1.")
 
 
+def validate_task_sources(value) -> None:
+    if not isinstance(value, dict):
+        raise ValidationError("Give an object of task name → where its score comes from.")
+    for task, source in value.items():
+        if task not in TASKS:
+            raise ValidationError(f"Unknown task {task!r}; use one of: {', '.join(TASKS)}.")
+        if not isinstance(source, str):
+            raise ValidationError(f"The source for {task!r} must be text (benchmark, publisher).")
+
+
 def validate_task_list(value) -> None:
     if not isinstance(value, list) or any(task not in TASKS for task in value):
         raise ValidationError(f"Give a list of tasks from: {', '.join(TASKS)}.")
@@ -99,7 +109,20 @@ class LanguageModel(models.Model):
     )
     quality_source = models.CharField(max_length=200, blank=True)
     task_scores = models.JSONField(default=dict, blank=True, validators=[validate_task_scores], help_text="Per-task scores (0..1) overriding quality.")
+    task_score_sources = models.JSONField(
+        default=dict, blank=True, validators=[validate_task_sources],
+        help_text="Where each per-task score comes from (benchmark, publisher), e.g. {\"reasoning\": \"MMLU-Pro, model card\"}.",
+    )
     good_for = models.JSONField(default=list, blank=True, validators=[validate_task_list])
+    reasoning_tokens = models.PositiveIntegerField(
+        default=0, help_text="Hidden reasoning tokens a reasoning model bills as output per request, on average (0: none).",
+    )
+    reasoning_tokens_source = models.CharField(max_length=300, blank=True, help_text="Where that allowance comes from.")
+    batch_discount = models.FloatField(
+        default=0, validators=[MinValueValidator(0)],
+        help_text="Share off both prices with the provider's batch API (0.5: half price), used for batch work.",
+    )
+    batch_discount_source = models.CharField(max_length=300, blank=True)
     layers = models.PositiveIntegerField(null=True, blank=True)
     kv_heads = models.PositiveIntegerField("KV heads", null=True, blank=True)
     head_dim = models.PositiveIntegerField(null=True, blank=True)
@@ -121,6 +144,8 @@ class LanguageModel(models.Model):
     def clean(self):
         if self.quality is not None and self.quality > 1:
             raise ValidationError({"quality": "Quality is between 0 and 1."})
+        if self.batch_discount is not None and self.batch_discount >= 1:
+            raise ValidationError({"batch_discount": "A batch discount is a share below 1 (0.5: half price)."})
         try:
             kind = self.provider.kind
         except Provider.DoesNotExist:

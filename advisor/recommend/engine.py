@@ -2,20 +2,24 @@
 
 Each answer moves the options' scores by a fixed, documented amount (so the engine is monotone in
 each answer and easy to reason about); hard constraints remove options and models outright.
-Local costs are shown but do not move the scores: they step with the number of machines, and a
-score that followed them could not be monotone in volume.
+Total cost counts too, but only in the SLM's score: running it yourself against the cheapest hosted
+model that meets the bar (see _cost_factor), so that the LLM's score stays monotone in budget,
+volume, privacy and quality.
 """
 
 import math
+import re
+from dataclasses import replace
 from typing import Sequence
 
 from . import costs, memory
-from .types import Candidate, CostAssumptions, CostPoint, HybridSplit, ModelSpec, Needs, Reason, Recommendation
+from .types import OPTIONS, Candidate, CostAssumptions, CostPoint, HybridSplit, ModelSpec, Needs, Reason, Recommendation
 
 MAX_CANDIDATES = 5
 # The quality for the task (0..1, MMLU-Pro-like) a model needs to meet each quality level.
 QUALITY_BAR = {"good_enough": 0.5, "high": 0.68, "best": 0.85}
-# Ties go to the simplest option to run: one small model, then both, then a large one.
+# Equal scores go to the cheaper option; at equal cost too, to the simplest to run: one small model,
+# then both, then a large one.
 TIE_ORDER = ("slm", "hybrid", "llm")
 # A share of hard requests in this range makes routing worth its effort.
 HYBRID_TAIL = (0.05, 0.5)
@@ -47,9 +51,32 @@ DEVICE_WORDS = {"phone": "a phone", "edge": "an edge device", "laptop": "a lapto
 TARGET_SLM = {"phone": 0.15, "edge": 0.15, "laptop": 0.1, "workstation": 0.0, "server": 0.0, "cloud": 0.0}
 COMPLEX_SHARE_WEIGHT = 0.3
 # Speed a local model needs for each latency: real time is under a second to the first token (the
-# CONTRACT); interactive answers should stream at least at reading speed (~5 tokens/s); batch waits.
+# CONTRACT); interactive answers start within 10 s (the limit of a user's attention, Nielsen) and
+# stream at least at reading speed (~5 tokens/s); batch waits.
 REALTIME_FIRST_TOKEN_S = 1.0
+INTERACTIVE_FIRST_TOKEN_S = 10.0
 INTERACTIVE_TOKENS_PER_S = 5.0
+# On a phone or edge device every model that meets the bar and the latency is good enough; the smaller
+# one then wins (battery, memory left for the app, speed).
+DEVICES = ("phone", "edge")
+# Quality within this of another's counts as about the same (benchmark noise is ±1-2 points).
+SAME_QUALITY = 0.02
+# A margin over the bar under this is narrow: said beside the score.
+NARROW_MARGIN = 0.03
+# The hybrid's tail model must beat the SLM on the task by at least this.
+TAIL_MARGIN = 0.03
+# Local against hosted cost moves the SLM's score by this much per doubling, at most COST_CAP.
+COST_WEIGHT_PER_DOUBLING = 0.1
+COST_CAP = 0.3
+COST_BONUS_CAP = 0.15
+# Benchmarks that measure each task; a score from any other source is a proxy for it.
+FITTING_SOURCES = {
+    "reasoning": ("MMLU-Pro", "GPQA", "BBH", "BIG-Bench"),
+    "code": ("HumanEval", "MBPP", "LiveCodeBench", "SWE-bench"),
+    "research": ("MMLU", "GPQA", "SimpleQA"),
+    "chat": ("MMLU", "Arena", "MT-Bench", "IFEval"),
+    "translation": ("MMMLU", "Global-MMLU", "Global MMLU", "FLORES", "WMT"),
+}
 # Among models that meet the quality bar, those within 10 % of the cheapest count as equally cheap
 # and the better one goes first: a few dollars should not buy a weaker model.
 NEAR_CHEAPEST = 1.10
@@ -58,16 +85,27 @@ HARD = 9
 
 
 class _Reasons:
-    """Reasons with a weight each; listed heaviest first."""
+    """Reasons with a weight each (how much they moved the scores; a hard constraint: 1, it removes
+    options); listed heaviest first, hard constraints before everything."""
 
     def __init__(self):
         self._items: list[tuple[float, int, Reason]] = []
 
     def add(self, weight: float, factor: str, favours: str, text: str) -> None:
-        self._items.append((weight, len(self._items), Reason(factor, favours, text)))
+        shown = 1.0 if weight >= HARD else round(min(weight, 1.0), 3)
+        self._items.append((weight, len(self._items), Reason(factor, favours, text, shown)))
 
-    def ordered(self) -> tuple[Reason, ...]:
-        return tuple(reason for _, _, reason in sorted(self._items, key=lambda item: (-item[0], item[1])))
+    def ordered(self, verdict: str) -> tuple[Reason, ...]:
+        """Heaviest first, but the first is always one that favours the verdict."""
+        reasons = [reason for _, _, reason in sorted(self._items, key=lambda item: (-item[0], item[1]))]
+        first = next((r for r in reasons if r.favours == verdict), None)
+        if first is not None:
+            reasons.remove(first)
+            reasons.insert(0, first)
+        return tuple(reasons)
+
+    def first_for(self, verdict: str) -> Reason | None:
+        return next((r for r in self.ordered(verdict) if r.favours == verdict), None)
 
 
 def _words(value: str) -> str:
@@ -87,28 +125,29 @@ def _names(slugs: list[str], limit: int = 4) -> str:
 # --- Candidates -------------------------------------------------------------------------------------
 
 
-def _first_token_s(needs: Needs, tokens_per_s: float, assumptions: CostAssumptions) -> float:
-    """Time to read the prompt (prefill), at `prefill_speedup` times the generation speed."""
-    return needs.input_tokens / (tokens_per_s * assumptions.prefill_speedup)
-
-
-def _speed_check(needs: Needs, assumptions: CostAssumptions):
-    """Whether one request's tokens/s meets the stated latency; None when any speed will do."""
+def _speed_check(needs: Needs):
+    """Whether one request's (tokens/s, first-token seconds) meets the stated latency; None: any speed."""
     if needs.latency == "realtime":
-        return lambda tokens_per_s: _first_token_s(needs, tokens_per_s, assumptions) <= REALTIME_FIRST_TOKEN_S
+        return lambda tokens_per_s, first_token_s: first_token_s <= REALTIME_FIRST_TOKEN_S
     if needs.latency == "interactive":
-        return lambda tokens_per_s: tokens_per_s >= INTERACTIVE_TOKENS_PER_S
+        return lambda tokens_per_s, first_token_s: tokens_per_s >= INTERACTIVE_TOKENS_PER_S and first_token_s <= INTERACTIVE_FIRST_TOKEN_S
     return None
 
 
+def _local_name(model: ModelSpec) -> str:
+    """A hosted open model's name without its provider, run on the user's hardware."""
+    return re.sub(r"\s*\([^)]*\)$", "", model.name) + " (on your hardware)"
+
+
 def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float) -> Candidate:
-    fit = memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests,
-                          _speed_check(needs, assumptions))
+    check = _speed_check(needs)
+    fit = (memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests, check)
+           if check else memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests))
     throughput = fit.throughput_tokens_per_s
-    cost = costs.local_monthly_usd(needs.requests_per_day, needs.input_tokens, needs.output_tokens, throughput,
-                                   needs.hardware, needs.latency, assumptions)
-    machines = costs.machines_needed(costs.busy_hours_per_day(
-        needs.requests_per_day, needs.input_tokens, needs.output_tokens, throughput, assumptions)) if throughput else None
+    seconds = fit.seconds_per_request
+    cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
+    busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
+    machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
     notes = []
     if not fit.fits:
@@ -117,59 +156,111 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
         notes.append(f"quantized to {fit.quantization} for speed ({fit.highest_fitting} would fit but is slower)")
     elif fit.quantization != "fp16":
         notes.append(f"quantized to {fit.quantization} to fit the {fit.available_gb:.1f} GB usable here")
+    if fit.fits and fit.gpus > 1:
+        notes.append(f"split across {fit.gpus} GPUs")
+    if fit.fits and fit.replicas > 1:
+        notes.append(f"{fit.replicas} copies, one per {fit.gpus} GPU{'s' if fit.gpus > 1 else ''}")
     if fit.fits and fit.streams > 1:
         notes.append(f"serves about {fit.streams} requests at once, ≈{throughput:,.0f} tokens/s in all")
-    if machines and machines > 1:
-        notes.append(f"{machines} machines for {needs.requests_per_day:,} requests a day")
-    if not fit.fast_enough and needs.latency == "realtime":
-        first_token_s = _first_token_s(needs, fit.tokens_per_s, assumptions)
-        notes.append(f"first token after ≈{first_token_s:.1f} s for a {needs.input_tokens:,}-token prompt: too slow for real time here")
-    elif not fit.fast_enough:
-        notes.append(f"≈{fit.tokens_per_s} tokens/s: slower than reading speed on this hardware")
+    if fit.fits and busy is not None and needs.requests_per_day:
+        machine_words = f"{machines} machines" if machines > 1 else "one machine"
+        notes.append(f"{machine_words} busy {busy:,.1f} h a day in all for {needs.requests_per_day:,} requests ({seconds:.3g} s of machine time each)")
+    if fit.fits and not fit.fast_enough and needs.latency in ("realtime", "interactive"):
+        limit = REALTIME_FIRST_TOKEN_S if needs.latency == "realtime" else INTERACTIVE_FIRST_TOKEN_S
+        if fit.first_token_s > limit:
+            notes.append(f"first token after ≈{fit.first_token_s:.1f} s for a {needs.input_tokens:,}-token prompt: too slow for {'real time' if needs.latency == 'realtime' else 'interactive use'} (over {limit:g} s) here")
+        else:
+            notes.append(f"≈{fit.tokens_per_s} tokens/s: slower than reading speed on this hardware")
     notes += _common_notes(model, quality, bar, needs)
+    if quality >= bar and fit.quantization in ("q4_k_m", "q5_k_m"):
+        notes.append(f"the score is the full-precision model's; at {fit.quantization} expect a little less")
+    cost_formula = ""
+    if cost is not None:
+        cost_formula = f"{machines} × machine cost, busy {busy:,.1f} h a day: {costs.FORMULAS['cloud' if needs.hardware.target == 'cloud' else 'local']}"
+    source = model.quality_source_for(needs.task)
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=False, fits=fit.fits, memory_gb=fit.memory_gb,
         quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
         meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=throughput,
-        machines=machines, fast_enough=fit.fast_enough, notes=tuple(notes),
+        machines=machines, fast_enough=fit.fast_enough, notes=tuple(notes), quality_source=source,
+        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
+        first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
+        busy_hours_per_day=busy, machine_seconds_per_request=seconds, cost_formula=cost_formula,
     )
 
 
+def _price_factor(model: ModelSpec, needs: Needs) -> float:
+    return 1 - model.batch_discount if needs.latency == "batch" and model.batch_discount > 0 else 1.0
+
+
+def _hosted_cost(model: ModelSpec, needs: Needs, requests: float) -> float:
+    return costs.hosted_monthly_usd(requests, needs.input_tokens, needs.output_tokens + model.reasoning_tokens,
+                                    model.input_usd_per_mtok, model.output_usd_per_mtok, _price_factor(model, needs))
+
+
 def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
-    cost = costs.hosted_monthly_usd(needs.requests_per_day, needs.input_tokens, needs.output_tokens,
-                                    model.input_usd_per_mtok, model.output_usd_per_mtok)
+    cost = _hosted_cost(model, needs, needs.requests_per_day)
     quality = model.quality_for(needs.task)
+    factor = _price_factor(model, needs)
+    billed = needs.output_tokens + model.reasoning_tokens
+    within = cost <= needs.budget_usd_month or not model.paid
     notes = []
     if needs.privacy in ("internal", "confidential"):
         notes.append("runs on a third party's servers: your prompts leave your machines")
     if model.paid:
-        per_request = costs.hosted_monthly_usd(1, needs.input_tokens, needs.output_tokens, model.input_usd_per_mtok,
-                                               model.output_usd_per_mtok) / costs.DAYS_PER_MONTH
-        notes.append(f"${per_request:.4f} per request")
+        notes.append(f"${cost / costs.DAYS_PER_MONTH / max(needs.requests_per_day, 1):.4f} per request" if needs.requests_per_day
+                     else f"${_hosted_cost(model, needs, 1) / costs.DAYS_PER_MONTH:.4f} per request")
+    if model.reasoning_tokens:
+        notes.append(f"bills about {model.reasoning_tokens:,} hidden reasoning tokens per request as output"
+                     + (f" ({model.reasoning_tokens_source})" if model.reasoning_tokens_source else ""))
+    if factor < 1:
+        notes.append(f"{model.batch_discount:.0%} batch-API discount for batch work"
+                     + (f" ({model.batch_discount_source})" if model.batch_discount_source else ""))
+    if not within:
+        notes.append(f"over your ${needs.budget_usd_month:,.0f} budget")
     notes += _common_notes(model, quality, bar, needs)
+    source = model.quality_source_for(needs.task)
+    formula = (f"{needs.requests_per_day:,} × 30 × ({needs.input_tokens:,} × ${model.input_usd_per_mtok:g} + {billed:,} × ${model.output_usd_per_mtok:g})"
+               f" ÷ 1,000,000" + (f" × {factor:g}" if factor < 1 else ""))
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=True, fits=True, memory_gb=None,
         quantization=None, est_tokens_per_s=None, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
-        meets_quality=quality >= bar, runnable_here=model.runnable_here, notes=tuple(notes),
+        meets_quality=quality >= bar, runnable_here=model.runnable_here, notes=tuple(notes), quality_source=source,
+        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
+        within_budget=within, billed_output_tokens=billed, price_factor=factor, cost_formula=formula,
     )
+
+
+def _is_proxy(task: str, source: str) -> bool:
+    """A score whose stated source does not measure the task (an unstated source is not judged)."""
+    if not source:
+        return False
+    return not any(name.lower() in source.lower() for name in FITTING_SOURCES.get(task, ()))
 
 
 def _common_notes(model: ModelSpec, quality: float, bar: float, needs: Needs) -> list[str]:
     notes = []
+    source = model.quality_source_for(needs.task)
     if quality < bar:
         notes.append(f"scores {_quality_text(quality)} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs")
+    elif quality - bar < NARROW_MARGIN:
+        notes.append(f"meets the {bar:.2f} bar by a narrow margin ({_quality_text(quality)})")
+    if quality >= bar and _is_proxy(needs.task, source):
+        notes.append(f"meets the bar only by a proxy: {source} does not measure {_words(needs.task)}")
     if model.runnable_here:
         notes.append("can be tried on this installation now")
     return notes
 
 
-def _rank(candidates: list[Candidate], quality: str, prefer_local: bool) -> tuple[Candidate, ...]:
+def _rank(candidates: list[Candidate], quality: str, prefer_local: bool, device: bool = False) -> tuple[Candidate, ...]:
     """Best first: those that fit (for SLMs, on the user's own hardware first), then those that meet
     the quality bar, then those fast enough for the latency. Among models that meet the bar the
     cheapest wins (the best of those within 10 % of the cheapest), unless the user asked for the
-    best, when the best wins. Below the bar, the best quality wins."""
+    best, when the best wins, an over-budget model only when it is more than SAME_QUALITY better.
+    On a phone or edge device, among those that meet the bar and are fast enough, the smallest wins.
+    Below the bar, the best quality wins."""
     def group(c: Candidate):
         return (not c.fits, prefer_local and c.hosted, not c.meets_quality, not c.fast_enough)
 
@@ -181,11 +272,14 @@ def _rank(candidates: list[Candidate], quality: str, prefer_local: bool) -> tupl
         cheapest[group(c)] = min(cheapest.get(group(c), math.inf), cost(c))
 
     def key(c: Candidate):
+        if device and c.meets_quality and c.fast_enough and not c.hosted:
+            return (*group(c), False, c.memory_gb or 0.0, -c.quality_for_task, cost(c), c.slug)
         by_cost = c.meets_quality and quality != "best"
         near = by_cost and cost(c) <= NEAR_CHEAPEST * cheapest[group(c)]
-        return (*group(c), not near, cost(c) if by_cost and not near else 0.0, -c.quality_for_task, cost(c), c.slug)
+        ranked_quality = c.quality_for_task - (0 if c.within_budget else SAME_QUALITY + 1e-9)
+        return (*group(c), not near, cost(c) if by_cost and not near else 0.0, -ranked_quality, cost(c), c.slug)
 
-    return tuple(sorted(candidates, key=key)[:MAX_CANDIDATES])
+    return tuple(sorted(candidates, key=key))
 
 
 # --- Hard constraints: filters, not weights ---------------------------------------------------------
@@ -206,6 +300,14 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
 
     slm, llm, banned, unpaid, unknown = [], [], [], [], []
     for model in models:
+        if model.hosted and model.open_weights and model.params_b is not None:
+            # Open weights can run on the user's hardware, whoever also hosts them.
+            own = replace(model, hosted=False, name=_local_name(model), input_usd_per_mtok=0.0, output_usd_per_mtok=0.0,
+                          runnable_here=False, reasoning_tokens=0, batch_discount=0.0, batch_discount_source="")
+            candidate = _local_candidate(own, needs, assumptions, bar)
+            # Shown when it fits, or when it is the only way to have this model (hosted ones are excluded).
+            if candidate.fits or hosted_banned:
+                (slm if own.is_slm else llm).append(candidate)
         if model.hosted and hosted_banned:
             banned.append(model.slug)
             continue
@@ -225,7 +327,9 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
         reasons.add(8, "budget_usd_month", "slm", "Your budget for API spend is 0, so paid hosted models are excluded.")
     if unknown:
         excluded.append(f"local models without a parameter count (memory cannot be estimated): {_names(unknown)}")
-    return _rank(slm, needs.quality, prefer_local=True), _rank(llm, needs.quality, prefer_local=False), hosted_banned, no_api_money
+    device = needs.hardware.target in DEVICES
+    return (_rank(slm, needs.quality, prefer_local=True, device=device), _rank(llm, needs.quality, prefer_local=False),
+            hosted_banned, no_api_money)
 
 
 # --- Soft factors -----------------------------------------------------------------------------------
@@ -263,7 +367,9 @@ def _soft_scores(needs: Needs, models: Sequence[ModelSpec], reasons: _Reasons, h
         reasons.add(0.2, "latency", "slm", "Real-time answers (under a second to first token) are easiest with a small model close to the user; a hosted API adds network and queueing time.")
 
     slm_score += PRIVACY_SLM[needs.privacy]
-    llm_score += PRIVACY_LLM[needs.privacy]
+    # Regulated data rules out hosted models outright (a hard constraint); the LLM that is left runs on
+    # the user's own hardware, so its score takes no more than a confidential one's penalty.
+    llm_score += PRIVACY_LLM["confidential" if needs.privacy == "regulated" and hosted_banned else needs.privacy]
     if needs.privacy == "confidential":
         reasons.add(0.25, "privacy", "slm", "Your data is confidential: keeping it on your own hardware avoids sending it to a third party.")
 
@@ -293,8 +399,7 @@ def _affordability(needs: Needs, models: Sequence[ModelSpec]) -> tuple[float, fl
     """How the cheapest hosted LLM's bill compares with the budget: counted whether or not a hard
     constraint excludes hosted models, so that more volume, less budget or stricter privacy can only
     lower the LLM score."""
-    bills = [costs.hosted_monthly_usd(needs.requests_per_day, needs.input_tokens, needs.output_tokens, m.input_usd_per_mtok, m.output_usd_per_mtok)
-             for m in models if m.hosted and not m.is_slm]
+    bills = [_hosted_cost(m, needs, needs.requests_per_day) for m in models if m.hosted and not m.is_slm]
     if not bills:
         return 0.0, 0.0
     cheapest = min(bills)
@@ -306,21 +411,88 @@ def _affordability(needs: Needs, models: Sequence[ModelSpec]) -> tuple[float, fl
     return affordability, cheapest
 
 
-def _hybrid_split(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None) -> HybridSplit:
+def _hybrid_share(needs: Needs) -> tuple[float, str]:
     if needs.complex_share is not None:
-        share = needs.complex_share
-        source = f"your estimate that {share:.0%} of requests are hard"
-    else:
-        share = {"good_enough": 0.1, "high": 0.2, "best": 0.3}[needs.quality]
-        source = f"a default of {share:.0%} for {_words(needs.quality)} quality (give the share of hard requests to refine it)"
-    llm = f"the LLM ({top_llm.name})" if top_llm else "the LLM"
-    slm = f"the SLM ({top_slm.name})" if top_slm else "the SLM"
+        return needs.complex_share, f"your estimate that {needs.complex_share:.0%} of requests are hard"
+    share = {"good_enough": 0.1, "high": 0.2, "best": 0.3}[needs.quality]
+    return share, f"a default of {share:.0%} for {_words(needs.quality)} quality (give the share of hard requests to refine it)"
+
+
+def _tail_model(needs: Needs, top_slm: Candidate | None, llm: Sequence[Candidate], share: float,
+                assumptions: CostAssumptions) -> Candidate | None:
+    """The LLM for the hard tail: clearly stronger than the SLM on the task (by TAIL_MARGIN); among those,
+    the best whose share of the bill the budget allows (the cheapest of them at good-enough quality);
+    when none is affordable, the cheapest of the stronger ones."""
+    if top_slm is None:
+        return None
+    stronger = [c for c in llm if c.fits and c.quality_for_task >= top_slm.quality_for_task + TAIL_MARGIN]
+    if not stronger:
+        return None
+    # A score from a benchmark that measures the task beats one from a proxy on another scale.
+    stronger = [c for c in stronger if not c.quality_is_proxy] or stronger
+
+    def tail_cost(c: Candidate) -> float:
+        cost = _candidate_cost(needs, needs.requests_per_day * share, c, assumptions)
+        return math.inf if cost is None else cost
+
+    affordable = [c for c in stronger if not c.hosted or tail_cost(c) <= needs.budget_usd_month]
+    if not affordable:
+        return min(stronger, key=lambda c: (tail_cost(c), -c.quality_for_task, c.slug))
+    if needs.quality != "good_enough":
+        # The best, but of models about as good as the best the cheapest.
+        best = max(c.quality_for_task for c in affordable)
+        affordable = [c for c in affordable if c.quality_for_task >= best - SAME_QUALITY]
+    return min(affordable, key=lambda c: (tail_cost(c), -c.quality_for_task, c.slug))
+
+
+def _hybrid_split(needs: Needs, top_slm: Candidate | None, tail: Candidate | None, possible: bool) -> HybridSplit:
+    share, source = _hybrid_share(needs)
+    if not possible or tail is None or top_slm is None:
+        return HybridSplit(round(share, 3), "", None, None, False)
     rule = (
-        f"Send about {share:.0%} of requests to {llm} ({source}): those a router flags as needing deep reasoning, "
+        f"Send about {share:.0%} of requests to the LLM ({tail.name}, {_quality_text(tail.quality_for_task)} for {_words(needs.task)} against"
+        f" the SLM's {_quality_text(top_slm.quality_for_task)}) ({source}): those a router flags as needing deep reasoning, "
         "creativity or broad knowledge, and those where the SLM's answer fails validation or its confidence is low. "
-        f"The rest run on {slm}."
+        f"The rest run on the SLM ({top_slm.name})."
     )
-    return HybridSplit(round(share, 3), rule)
+    return HybridSplit(round(share, 3), rule, tail.slug, round(tail.quality_for_task, 3), True, tail.hosted)
+
+
+def _cost_factor(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions, bar: float,
+                 hosted_banned: bool, no_api_money: bool) -> tuple[float, str]:
+    """How the SLM's score moves with total cost: running the cheapest small model that meets the bar on
+    the user's hardware against the cheapest allowed hosted large model that meets it.
+
+    The local side is costed without the latency's speed check and as if always on, so that a tighter
+    latency can never lower the SLM's score through it; it only moves the SLM's score, so the LLM's stays
+    monotone in budget and volume."""
+    if hosted_banned:
+        return 0.0, ""
+    local = []
+    for model in models:
+        if model.hosted or not model.is_slm or model.quality_for(needs.task) < bar:
+            continue
+        fit = memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
+        if fit.fits:
+            cost = costs.local_monthly_usd(needs.requests_per_day, fit.seconds_per_request, needs.hardware, "interactive", assumptions)
+            if cost is not None:
+                local.append((cost, costs.busy_hours_per_day(needs.requests_per_day, fit.seconds_per_request), model))
+    hosted = [(_hosted_cost(m, needs, needs.requests_per_day), m) for m in models
+              if m.hosted and not m.is_slm and m.quality_for(needs.task) >= bar and not (no_api_money and m.paid)]
+    if not local or not hosted:
+        return 0.0, ""
+    local_cost, busy, local_model = min(local, key=lambda item: (item[0], item[2].slug))
+    hosted_cost, hosted_model = min(hosted, key=lambda item: (item[0], item[1].slug))
+    machine = {"phone": "phone", "edge": "edge device", "laptop": "laptop"}.get(needs.hardware.target, "machine")
+    words = (f"{local_model.name} on your own {machine}s costs about ${local_cost:,.0f} a month (busy {busy:,.1f} h a day in all),"
+             f" {hosted_model.name} hosted about ${hosted_cost:,.0f}; both meet the bar")
+    if local_cost > hosted_cost:
+        ratio = math.inf if hosted_cost <= 0 else local_cost / hosted_cost
+        return -min(COST_CAP, COST_WEIGHT_PER_DOUBLING * math.log2(ratio)), words
+    if local_cost < hosted_cost:
+        ratio = math.inf if local_cost <= 0 else hosted_cost / local_cost
+        return min(COST_BONUS_CAP, COST_WEIGHT_PER_DOUBLING / 2 * math.log2(ratio)), words
+    return 0.0, words
 
 
 def _hybrid_score(needs: Needs, slm_score: float, llm_score: float) -> float:
@@ -361,7 +533,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     elif best_slm_quality < bar:
         gap = bar - best_slm_quality
         slm_score -= min(0.4, 2 * gap)
-        reasons.add(gap, "quality", "llm", f"The best small model that fits scores {_quality_text(best_slm_quality)} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs.")
+        reasons.add(min(0.4, 2 * gap), "quality", "llm", f"The best small model that fits scores {_quality_text(best_slm_quality)} for {_words(needs.task)}, under the {bar:.2f} that {_words(needs.quality)} quality needs.")
 
     # An LLM option needs a large model that is allowed and, if local, fits.
     if not llm_available:
@@ -373,79 +545,180 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
         else:
             reasons.add(0.5, "budget_usd_month" if no_api_money else "hardware", "slm", "No large model is allowed by these answers and fits your hardware, so the LLM option is out.")
 
+    cost_move, cost_words = _cost_factor(needs, models, assumptions, bar, hosted_banned, no_api_money)
+    if cost_move:
+        slm_score += cost_move
+        if cost_move < 0:
+            reasons.add(-cost_move, "hardware", "llm", f"Total cost: {cost_words}.")
+        else:
+            reasons.add(cost_move, "hardware", "slm", f"Total cost: {cost_words}.")
+
     slm_score, llm_score = _clamp(slm_score), _clamp(llm_score)
 
-    top_slm, top_llm = (slm[0] if slm else None), (llm[0] if llm else None)
-    split = _hybrid_split(needs, top_slm, top_llm)
-    hybrid_possible = slm_fits and llm_available
+    top_slm = slm[0] if slm else None
+    share, _ = _hybrid_share(needs)
+    tail = _tail_model(needs, top_slm, llm, share, assumptions) if slm_fits and llm_available else None
+    hybrid_possible = slm_fits and llm_available and tail is not None
+    if slm_fits and llm_available and tail is None and top_slm is not None:
+        reasons.add(0.3, "quality", "slm", f"No large model that is allowed here is clearly stronger than {top_slm.name} "
+                    f"({_quality_text(top_slm.quality_for_task)} for {_words(needs.task)}), so a hybrid would send the hard requests to no better a model.")
+    split = _hybrid_split(needs, top_slm, tail, hybrid_possible)
     hybrid_score = _hybrid_score(needs, slm_score, llm_score) if hybrid_possible else 0.0
+    if hybrid_possible and tail.hosted and PRIVACY_LLM[needs.privacy]:
+        # The hard requests go to a third party: the hybrid shares the LLM's privacy cost, all of it for
+        # confidential data (any of it leaving is the harm), in proportion to the share for internal data.
+        scale = 1.0 if needs.privacy == "confidential" else split.llm_share
+        hybrid_score = _clamp(hybrid_score + scale * PRIVACY_LLM[needs.privacy])
+        if needs.privacy == "confidential":
+            reasons.add(-PRIVACY_LLM[needs.privacy], "privacy", "slm",
+                        f"A hybrid would send the hard {split.llm_share:.0%} of your confidential requests to {tail.name} on a third party's servers.")
     if hybrid_possible and needs.complex_share is not None and HYBRID_TAIL[0] <= needs.complex_share <= HYBRID_TAIL[1]:
         wins = hybrid_score >= max(slm_score, llm_score)
         reasons.add(0.3 if wins else 0.05, "complex_share", "hybrid",
-                    f"About {needs.complex_share:.0%} of your requests are hard and the rest routine: route the hard ones to the LLM and keep the bulk on the SLM.")
+                    f"About {needs.complex_share:.0%} of your requests are hard and the rest routine: route the hard ones to {tail.name} and keep the bulk on the SLM.")
     elif hybrid_possible and hybrid_score >= max(slm_score, llm_score):
-        reasons.add(0.3, "complex_share", "hybrid", f"Neither option dominates: a small model for the routine bulk, with about {split.llm_share:.0%} sent to the LLM.")
+        reasons.add(0.3, "complex_share", "hybrid", f"Neither option dominates: a small model for the routine bulk, with about {split.llm_share:.0%} sent to {tail.name}.")
+    if hosted_banned and llm_available:
+        own = next(c for c in llm if c.fits)
+        reasons.add(0.3, "hardware", "llm", f"Open-weights large models run on your own {needs.hardware.gpu_vram_gb:g} GB of GPU memory "
+                    f"({own.name}, {own.memory_gb} GB at {own.quantization}), so the LLM and hybrid options stay open without data leaving your machines.")
 
     scores = {"slm": round(slm_score, 3), "llm": round(llm_score, 3), "hybrid": round(hybrid_score, 3)}
-    verdict = max(TIE_ORDER, key=lambda option: scores[option])  # max keeps the first of equals
 
     # The CONTRACT: the top-level cost of each option is its first candidate's (hybrid: the split's).
     slm_cost = top_slm.monthly_cost_usd if top_slm else None
-    llm_cost = top_llm.monthly_cost_usd if top_llm else None
-    hybrid_cost = _cost_at(needs, needs.requests_per_day, top_slm, top_llm, split, assumptions)[2]
-    if not hybrid_possible:
-        hybrid_cost = None
-    curve, break_even = _cost_curve(needs, top_slm, top_llm, split, assumptions, hybrid_possible)
+    llm_cost = top_llm.monthly_cost_usd if (top_llm := (llm[0] if llm else None)) else None
+    hybrid_cost = costs.hybrid_monthly_usd(slm_cost, _candidate_cost(needs, needs.requests_per_day * split.llm_share, tail, assumptions)) if hybrid_possible else None
+    option_costs = {"slm": slm_cost, "llm": llm_cost, "hybrid": hybrid_cost}
 
+    def order(option: str):
+        cost = option_costs[option]
+        return (-scores[option], math.inf if cost is None else cost, TIE_ORDER.index(option))
+
+    verdict = min(TIE_ORDER, key=order)
+    curve, break_even = _cost_curve(needs, top_slm, top_llm, tail, split, assumptions, hybrid_possible)
+    confident, caveats = _confidence(needs, verdict, slm, llm, tail)
+    if not confident:
+        reasons.add(0.0, "latency", verdict, caveats[0])
+    if reasons.first_for(verdict) is None:
+        # Every answer that moved the scores favoured another option, by less than this one's lead.
+        reasons.add(0.0, "task", verdict, f"{OPTION_WORDS[verdict][0].upper() + OPTION_WORDS[verdict][1:]} scores highest overall "
+                    f"({', '.join(f'{o.upper()} {scores[o]:.2f}' for o in OPTIONS)}): no single answer decides it.")
+
+    # The hybrid's tail model is always among the large models shown (in the last place if it ranks lower).
+    shown_llm = llm[:MAX_CANDIDATES]
+    if tail is not None and tail not in shown_llm:
+        shown_llm = llm[:MAX_CANDIDATES - 1] + (tail,)
     return Recommendation(
-        verdict=verdict, scores=scores, reasons=reasons.ordered(), candidates={"slm": slm, "llm": llm},
-        monthly_cost_usd={"slm": slm_cost, "llm": llm_cost, "hybrid": hybrid_cost}, hybrid=split,
+        verdict=verdict, scores=scores, reasons=reasons.ordered(verdict), candidates={"slm": slm[:MAX_CANDIDATES], "llm": shown_llm},
+        monthly_cost_usd=option_costs, hybrid=split,
         cost_curve=curve, break_even_requests_per_day=break_even, excluded=tuple(excluded),
         assumptions=assumptions, estimate_formulas=memory.FORMULAS | {f"cost_{k}": v for k, v in costs.FORMULAS.items()},
         local_machine=assumptions.machine(needs.hardware), local_cost_basis=costs.local_cost_basis(needs.hardware, assumptions),
+        trade_off=_trade_off(needs, verdict, option_costs, reasons.first_for(verdict)), confident=confident, caveats=caveats,
     )
+
+
+OPTION_WORDS = {"slm": "the SLM", "llm": "the LLM", "hybrid": "the hybrid"}
+
+
+def _because(needs: Needs, reason: Reason | None) -> str:
+    """The answer behind a reason, in a few words."""
+    if reason is None:
+        return "it scores highest on your answers"
+    return {
+        "privacy": f"your data is {needs.privacy}",
+        "offline": "it must work offline",
+        "latency": f"you need {_words(needs.latency)} answers",
+        "quality": f"you need {_words(needs.quality)} quality",
+        "task": f"of what {_words(needs.task)} needs",
+        "hardware": f"of your {needs.hardware.target}'s hardware",
+        "fine_tuning": "you need to fine-tune on your own data",
+        "complex_share": "of your share of hard requests",
+        "budget_usd_month": "of your budget",
+        "requests_per_day": "of your volume and budget",
+    }.get(reason.factor, reason.text.rstrip("."))
+
+
+def _trade_off(needs: Needs, verdict: str, option_costs: dict, reason: Reason | None) -> str:
+    """One sentence when the verdict costs more than the cheapest alternative."""
+    mine = option_costs[verdict]
+    others = [(cost, option) for option, cost in option_costs.items() if option != verdict and cost is not None]
+    if mine is None or not others:
+        return ""
+    cheapest, option = min(others)
+    if mine - cheapest < 0.5:
+        return ""
+    words = OPTION_WORDS[verdict]
+    return f"{words[0].upper() + words[1:]} costs ${mine - cheapest:,.0f} a month more than {OPTION_WORDS[option]}; chosen because {_because(needs, reason)}."
+
+
+def _confidence(needs: Needs, verdict: str, slm: Sequence[Candidate], llm: Sequence[Candidate],
+                tail: Candidate | None) -> tuple[bool, tuple[str, ...]]:
+    """Not confident when every local model the verdict would run is too slow for the latency; caveats
+    when the top model meets the bar only by a proxy or a narrow margin."""
+    caveats = []
+    confident = True
+    local_sides = {"slm": [slm], "hybrid": [slm], "llm": [llm] if llm and not llm[0].hosted else []}[verdict]
+    for side in local_sides:
+        fitting = [c for c in side if c.fits and not c.hosted]
+        fitting = [c for c in fitting if c.meets_quality] or fitting  # the models the verdict would use
+        if fitting and not any(c.fast_enough for c in fitting):
+            fastest = min(fitting, key=lambda c: (c.first_token_s or 0) - (c.est_tokens_per_s or 0))
+            confident = False
+            caveats.append(f"Not a confident answer: none of the models that fit{' and meet the bar' if fitting[0].meets_quality else ''} is fast enough for {_words(needs.latency)} use here "
+                           f"(the quickest, {fastest.name}, takes ≈{fastest.first_token_s:.1f} s to the first token and makes ≈{fastest.est_tokens_per_s} tokens/s); "
+                           "more memory bandwidth, a GPU or shorter prompts would help.")
+    top = (slm if verdict in ("slm", "hybrid") else llm)[:1]
+    for c in top:
+        if c.meets_quality and c.quality_is_proxy:
+            caveats.append(f"{c.name} meets {_words(needs.quality)} quality for {_words(needs.task)} only by a proxy ({c.quality_source}): check it on your own prompts.")
+        elif c.meets_quality and c.quality_for_task - c.quality_bar < NARROW_MARGIN:
+            caveats.append(f"{c.name} meets the {c.quality_bar:.2f} bar by a narrow margin ({_quality_text(c.quality_for_task)}): check it on your own prompts.")
+    return confident, tuple(caveats)
 
 
 # --- Costs at other volumes -------------------------------------------------------------------------
 
 
 def _candidate_cost(needs: Needs, requests: float, candidate: Candidate | None, assumptions: CostAssumptions) -> float | None:
+    cost = _cost_function(needs, candidate, assumptions)
+    return None if cost is None else cost(requests)
+
+
+def _cost_function(needs: Needs, candidate: Candidate | None, assumptions: CostAssumptions):
+    """A candidate's monthly cost as a function of requests/day (None: it cannot be costed)."""
     if candidate is None:
         return None
     if candidate.hosted:
-        return costs.hosted_monthly_usd(requests, needs.input_tokens, needs.output_tokens, candidate.input_usd_per_mtok, candidate.output_usd_per_mtok)
-    return costs.local_monthly_usd(requests, needs.input_tokens, needs.output_tokens, candidate.throughput_tokens_per_s,
-                                   needs.hardware, needs.latency, assumptions)
+        per_request = costs.hosted_monthly_usd(1, needs.input_tokens, candidate.billed_output_tokens or needs.output_tokens,
+                                               candidate.input_usd_per_mtok, candidate.output_usd_per_mtok, candidate.price_factor)
+        return lambda requests: requests * per_request
+    if candidate.machine_seconds_per_request is None:
+        return None
+    return costs.local_cost_at(candidate.machine_seconds_per_request, needs.hardware, needs.latency, assumptions)
 
 
-def _cost_at(needs: Needs, requests: float, top_slm: Candidate | None, top_llm: Candidate | None, split: HybridSplit,
-             assumptions: CostAssumptions) -> tuple[float | None, float | None, float | None]:
-    slm = _candidate_cost(needs, requests, top_slm, assumptions)
-    llm = _candidate_cost(needs, requests, top_llm, assumptions)
-    hybrid = costs.hybrid_monthly_usd(slm, _candidate_cost(needs, requests * split.llm_share, top_llm, assumptions))
-    return slm, llm, hybrid
-
-
-def _cost_curve(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None, split: HybridSplit,
+def _cost_curve(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None, tail: Candidate | None, split: HybridSplit,
                 assumptions: CostAssumptions, hybrid_possible: bool) -> tuple[tuple[CostPoint, ...], float | None]:
     # 100 to 10 million requests a day, two points a decade, plus the user's own volume.
     grid = sorted({round(10 ** (k / 2)) for k in range(4, 15)} | {max(needs.requests_per_day, 1)})
+    slm_cost, llm_cost, tail_cost = (_cost_function(needs, c, assumptions) for c in (top_slm, top_llm, tail))
     points = []
     for requests in grid:
-        slm, llm, hybrid = _cost_at(needs, requests, top_slm, top_llm, split, assumptions)
+        slm = slm_cost(requests) if slm_cost else None
+        llm = llm_cost(requests) if llm_cost else None
+        hybrid = costs.hybrid_monthly_usd(slm, tail_cost(requests * split.llm_share) if tail_cost else None)
         points.append(CostPoint(requests, slm, llm, hybrid if hybrid_possible else None))
     return tuple(points), _break_even(needs, top_slm, top_llm, assumptions)
-
-
 def _break_even(needs: Needs, top_slm: Candidate | None, top_llm: Candidate | None, assumptions: CostAssumptions) -> float | None:
     """The smallest volume (1 to 100 million a day, 20 steps a decade) from which the SLM costs no more
     than the LLM; None when there is no crossing: the SLM is never cheaper, or always is."""
-    if top_slm is None or top_llm is None:
+    slm_cost, llm_cost = _cost_function(needs, top_slm, assumptions), _cost_function(needs, top_llm, assumptions)
+    if slm_cost is None or llm_cost is None:
         return None
     for k in range(0, 161):
         requests = 10 ** (k / 20)
-        slm = _candidate_cost(needs, requests, top_slm, assumptions)
-        llm = _candidate_cost(needs, requests, top_llm, assumptions)
-        if slm is not None and llm is not None and slm <= llm:
+        if slm_cost(requests) <= llm_cost(requests):
             return requests if k else None
     return None

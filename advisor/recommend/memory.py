@@ -2,13 +2,18 @@
 
 memory = weights (parameters × bytes per parameter at the quantization)
        + KV cache (2 × layers × KV heads × head size × tokens × 2 bytes, fp16)
-       + runtime overhead (0.5 GB + 5 % of the weights)
-tokens/s ≈ memory bandwidth × efficiency ÷ bytes read per generated token (the weights + the KV cache)
+       + runtime overhead (0.5 GB per GPU + 5 % of the weights, + 5 % more when split across GPUs)
+one request's tokens/s ≈ 1 ÷ (GB read per token ÷ (bandwidth × efficiency) + fixed cost per token)
+prefill (time to first token) ≈ 2 × parameters × prompt tokens ÷ (compute × utilisation)
+batched throughput: b requests decode together; a step reads the weights once and each request's
+  KV cache, and costs 2 × parameters FLOPs per request: step = max(memory time, compute time)
 
 Generating a token reads every weight once (decoding is memory-bound), which is why bandwidth and
-not compute sets the speed for one request.
+not compute sets the speed for one request; reading the prompt and serving many requests at once
+are compute-bound.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -39,11 +44,28 @@ CPU_BANDWIDTH_GBS = {"phone": 50, "edge": 25, "laptop": 100, "workstation": 80, 
 GPU_BANDWIDTH_GBS = {"phone": 50, "edge": 100, "laptop": 300, "workstation": 900, "server": 2000, "cloud": 600}
 # Real runtimes reach about 60 % of the theoretical bandwidth (llama.cpp and vLLM benchmarks).
 EFFICIENCY = 0.6
+# Dense compute by hardware class, TFLOPS (vendor data sheets, rounded). CPUs, peak with SIMD integer
+# dot products as quantized runtimes use them: phone (8 ARM cores, i8mm) ~1, edge (4 Cortex-A78 cores)
+# ~0.3, laptop (8 cores, AVX2/VNNI) ~2, desktop (16 cores) ~3, server (dual socket, AVX-512/AMX) ~8.
+# GPUs, fp16: phone ~2, Jetson Orin Nano Super ~17, laptop GPU ~40, RTX 4090 ~165, A100 312, A10G ~70.
+CPU_TFLOPS = {"phone": 1.0, "edge": 0.3, "laptop": 2.0, "workstation": 3.0, "server": 8.0, "cloud": 8.0}
+GPU_TFLOPS = {"phone": 2.0, "edge": 17.0, "laptop": 40.0, "workstation": 165.0, "server": 312.0, "cloud": 70.0}
+# Share of peak compute prefill and batched decoding reach (model FLOPs utilisation, vLLM/TGI ~40-60 %).
+COMPUTE_UTILISATION = 0.5
+# The usual size of one GPU of each class, GB: the stated GPU memory is read as this many GPUs
+# (workstation 24 GB cards, server 80 GB A100/H100, cloud 24 GB A10G), unless the user says how many.
+GPU_SIZE_GB = {"phone": 8, "edge": 8, "laptop": 16, "workstation": 24, "server": 80, "cloud": 24}
+# Splitting a model across GPUs (tensor parallelism) keeps copies of some tensors and communication
+# buffers on each, and each added GPU adds less than its full bandwidth (an all-reduce per layer).
+SPLIT_OVERHEAD_SHARE = 0.05
+SPLIT_EFFICIENCY = 0.85
 
 FORMULAS = {
-    "memory_gb": "weights (params × bytes/param at the quantization) + KV cache (2 × layers × KV heads × head size × tokens × 2 bytes) + 0.5 GB + 5% of weights",
-    "tokens_per_s": f"tokens/s ≈ bandwidth × efficiency ÷ bytes per token: memory bandwidth of the hardware class × {EFFICIENCY} ÷ GB read per token (weights + KV cache)",
-    "throughput": "on a GPU, n requests at once: n × bandwidth × efficiency ÷ (weights + n × KV cache), n limited by the memory left for KV caches",
+    "memory_gb": "weights (params × bytes/param at the quantization) + KV cache (2 × layers × KV heads × head size × tokens × 2 bytes) + 0.5 GB per GPU + 5% of weights (+5% when split across GPUs)",
+    "tokens_per_s": f"one request's tokens/s ≈ 1 ÷ (GB read per token ÷ (bandwidth × {EFFICIENCY}) + fixed cost per token): memory bandwidth of the hardware class (GPUs: × their number × {SPLIT_EFFICIENCY} when split)",
+    "first_token_s": f"time to first token ≈ prefill: 2 × parameters × prompt tokens ÷ (compute × {COMPUTE_UTILISATION}) + one generation step",
+    "throughput": f"on a GPU, b requests at once: b ÷ step, step = max((weights + b × KV cache) ÷ (bandwidth × {EFFICIENCY}), b × 2 × parameters ÷ (compute × {COMPUTE_UTILISATION})); b limited by the memory left for KV caches; copies of the model on the GPUs it does not need multiply it",
+    "machine_seconds": "machine time per request = prefill + output tokens ÷ throughput; machines = ceil(requests/day × that ÷ 86,400 s)",
     "note": "These are estimates from the hardware class, not measurements: try the models on your own prompts to check.",
 }
 
@@ -59,6 +81,55 @@ class Fit:
     throughput_tokens_per_s: float | None = None  # over all of them
     highest_fitting: str | None = None  # the highest precision that would fit, whatever its speed
     fast_enough: bool = True  # one request's speed passes the `fast_enough` check given to best_fit
+    first_token_s: float | None = None  # one request's prefill + first step
+    gpus: int = 0  # GPUs one copy of the model is split across (0: runs on the CPU)
+    replicas: int = 1  # copies of the model one machine holds (GPUs it does not need run more copies)
+    seconds_per_request: float | None = None  # machine time per request at full load
+
+
+@dataclass(frozen=True)
+class Speed:
+    """What sets a machine's speed. Today from the hardware class; a calibrated "this machine" figure
+    (measured bandwidth, fitted efficiency and fixed cost per token) can replace it."""
+
+    bandwidth_gbs: float  # one GPU's, or the CPU's
+    compute_tflops: float
+    efficiency: float = EFFICIENCY
+    overhead_s_per_token: float = 0.0
+
+
+@functools.lru_cache(maxsize=1024)
+def hardware_speed(hardware: Hardware) -> Speed:
+    gpu = hardware.gpu_vram_gb > 0
+    bandwidth = hardware.bandwidth_gbs or (GPU_BANDWIDTH_GBS if gpu else CPU_BANDWIDTH_GBS)[hardware.target]
+    return Speed(bandwidth, (GPU_TFLOPS if gpu else CPU_TFLOPS)[hardware.target])
+
+
+def decode_tokens_per_s(gb_read_per_token: float, bandwidth_gbs: float, efficiency: float = EFFICIENCY,
+                        overhead_s_per_token: float = 0.0) -> float:
+    """One request's generation speed: reading the weights and its KV cache once per token, plus a
+    fixed cost per token (kernel launches, sampling). The one place the speed estimate is made."""
+    return 1 / (max(gb_read_per_token, 1e-3) / (bandwidth_gbs * efficiency) + overhead_s_per_token)
+
+
+@functools.lru_cache(maxsize=1024)
+def gpu_count(hardware: Hardware) -> int:
+    """GPUs the stated memory is spread over: as given, else the class's usual GPU size."""
+    if hardware.gpu_vram_gb <= 0:
+        return 0
+    if hardware.gpus:
+        return hardware.gpus
+    return max(1, math.ceil(hardware.gpu_vram_gb / GPU_SIZE_GB[hardware.target] - 1e-9))
+
+
+def capacity_gb(hardware: Hardware, gpus: int) -> float:
+    """Memory on `gpus` of the machine's GPUs (the last may be partly given), or the usable RAM."""
+    n = gpu_count(hardware)
+    if n == 0:
+        return available_gb(hardware)
+    if hardware.gpus:
+        return hardware.gpu_vram_gb * gpus / n
+    return min(hardware.gpu_vram_gb, gpus * GPU_SIZE_GB[hardware.target])
 
 
 def weights_gb(params_b: float, quantization: str) -> float:
@@ -81,9 +152,10 @@ def context_tokens(model: ModelSpec, input_tokens: int, output_tokens: int) -> i
     return min(tokens, model.context_tokens) if model.context_tokens else tokens
 
 
-def memory_gb(model: ModelSpec, quantization: str, tokens: int) -> float:
+def memory_gb(model: ModelSpec, quantization: str, tokens: int, gpus: int = 1) -> float:
     weights = weights_gb(model.params_b or 0, quantization)
-    return weights + kv_cache_gb(model, tokens) + OVERHEAD_GB + OVERHEAD_SHARE * weights
+    split = SPLIT_OVERHEAD_SHARE * weights if gpus > 1 else 0.0
+    return weights + kv_cache_gb(model, tokens) + OVERHEAD_GB * max(gpus, 1) + OVERHEAD_SHARE * weights + split
 
 
 def available_gb(hardware: Hardware) -> float:
@@ -93,56 +165,117 @@ def available_gb(hardware: Hardware) -> float:
     return hardware.ram_gb * USABLE_RAM_SHARE[hardware.target]
 
 
-def bandwidth_gbs(hardware: Hardware) -> float:
-    table = GPU_BANDWIDTH_GBS if hardware.gpu_vram_gb > 0 else CPU_BANDWIDTH_GBS
-    return table[hardware.target]
+def bandwidth_gbs(hardware: Hardware, gpus: int = 1) -> float:
+    """Bandwidth one copy of the model reads at: the CPU's, or that of the GPUs it is split across."""
+    one = hardware_speed(hardware).bandwidth_gbs
+    return one if gpus <= 1 else one * gpus * SPLIT_EFFICIENCY
 
 
-def tokens_per_s(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, streams: int = 1) -> float:
+def compute_tflops(hardware: Hardware, gpus: int = 1) -> float:
+    one = hardware_speed(hardware).compute_tflops
+    return one if gpus <= 1 else one * gpus * SPLIT_EFFICIENCY
+
+
+def tokens_per_s(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, streams: int = 1, gpus: int = 1) -> float:
     """Tokens/s summed over `streams` requests decoded together (1: one request's speed)."""
+    speed = hardware_speed(hardware)
     read_per_step = weights_gb(model.params_b or 0, quantization) + streams * kv_cache_gb(model, tokens)
-    return streams * bandwidth_gbs(hardware) * EFFICIENCY / max(read_per_step, 1e-3)
+    memory_bound = decode_tokens_per_s(read_per_step, bandwidth_gbs(hardware, gpus), speed.efficiency, speed.overhead_s_per_token)
+    if streams <= 1:
+        return memory_bound
+    compute_s_per_step = streams * 2 * (model.params_b or 0) * 1e9 / (compute_tflops(hardware, gpus) * 1e12 * COMPUTE_UTILISATION)
+    return streams / max(1 / memory_bound, compute_s_per_step)
 
 
-def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, max_streams: int) -> int:
+def prefill_s(model: ModelSpec, input_tokens: int, hardware: Hardware, gpus: int = 1) -> float:
+    """Reading the prompt: compute-bound, 2 FLOPs per parameter per prompt token."""
+    return 2 * (model.params_b or 0) * 1e9 * input_tokens / (compute_tflops(hardware, gpus) * 1e12 * COMPUTE_UTILISATION)
+
+
+def first_token_s(model: ModelSpec, quantization: str, input_tokens: int, tokens: int, hardware: Hardware, gpus: int = 1) -> float:
+    return prefill_s(model, input_tokens, hardware, gpus) + 1 / tokens_per_s(model, quantization, tokens, hardware, 1, gpus)
+
+
+def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, max_streams: int, gpus: int = 1) -> int:
     """Requests served at once: batching needs a GPU and room for each extra request's KV cache."""
     if hardware.gpu_vram_gb <= 0 or max_streams <= 1:
         return 1
-    spare = available_gb(hardware) - memory_gb(model, quantization, tokens)
+    spare = capacity_gb(hardware, max(gpus, 1)) - memory_gb(model, quantization, tokens, gpus)
     kv = kv_cache_gb(model, tokens)
     extra = max_streams - 1 if kv <= 0 else math.floor(max(spare, 0) / kv)
     return max(1, min(max_streams, 1 + extra))
 
 
+def _gpus_to_hold(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware) -> int | None:
+    """The fewest GPUs (0 on a CPU) whose memory holds the model at this precision; None if none do.
+    Compares the rounded figure the user sees, so that "fits" never shows more than is available."""
+    n = gpu_count(hardware)
+    if n == 0:
+        return 0 if round(memory_gb(model, quantization, tokens), 2) <= available_gb(hardware) else None
+    return next((k for k in range(1, n + 1) if round(memory_gb(model, quantization, tokens, k), 2) <= capacity_gb(hardware, k)), None)
+
+
+@functools.lru_cache(maxsize=8192)
+def best_fit_any_speed(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tokens: int, max_streams: int = 1) -> "Fit":
+    """best_fit without a speed check, cached: the engine asks for it for every model and answer."""
+    return best_fit(model, hardware, input_tokens, output_tokens, max_streams)
+
+
 def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tokens: int, max_streams: int = 1,
-             fast_enough: Callable[[float], bool] | None = None) -> Fit:
+             fast_enough: Callable[[float, float], bool] | None = None) -> Fit:
     """The highest precision whose memory fits the hardware (or the smallest, marked as not fitting).
 
-    With `fast_enough` (one request's tokens/s → bool), the highest precision that fits and is fast
-    enough; when none is, the fastest that fits: a slow answer in full precision serves no one who waits.
+    With `fast_enough` (one request's tokens/s, its first-token seconds → bool), the highest precision
+    that fits and is fast enough; when none is, the fastest that fits: a slow answer in full precision
+    serves no one who waits.
     """
     available = available_gb(hardware)
     if model.params_b is None:
         return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
     tokens = context_tokens(model, input_tokens, output_tokens)
-    # Compare the rounded figure the user sees, so that "fits" never shows more than is available.
-    fitting = [q for q in BYTES_PER_PARAM if round(memory_gb(model, q, tokens), 2) <= available]
+    # Precisions are listed largest first, so once one fits every smaller one does too.
+    holding: dict[str, int | None] = {}
+    for q in BYTES_PER_PARAM:
+        holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+        if holding[q] is not None:
+            break
+    fitting = list(BYTES_PER_PARAM)[len(holding) - 1:] if holding[q] is not None else []
+    measured: dict[str, tuple[float, float]] = {}
+
+    def held(q: str) -> int:
+        if q not in holding:
+            holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+        return holding[q] or 0
+
+    def speeds(q: str) -> tuple[float, float]:
+        if q not in measured:
+            k = held(q) or 1
+            one = tokens_per_s(model, q, tokens, hardware, 1, k)
+            measured[q] = one, prefill_s(model, input_tokens, hardware, k) + 1 / one
+        return measured[q]
+
     if not fitting:
         quantization = list(BYTES_PER_PARAM)[-1]
     elif fast_enough is None:
         quantization = fitting[0]
     else:
-        quantization = next((q for q in fitting if fast_enough(tokens_per_s(model, q, tokens, hardware))), fitting[-1])
+        quantization = next((q for q in fitting if fast_enough(*speeds(q))), fitting[-1])
     fits = bool(fitting)
-    streams = parallel_streams(model, quantization, tokens, hardware, max_streams) if fits else 1
-    speed = tokens_per_s(model, quantization, tokens, hardware)
+    gpus = held(quantization)
+    k = max(gpus, 1)
+    replicas = max(1, gpu_count(hardware) // gpus) if fits and gpus else 1
+    streams = parallel_streams(model, quantization, tokens, hardware, max_streams, k) if fits else 1
+    speed, first = speeds(quantization)
+    throughput = replicas * tokens_per_s(model, quantization, tokens, hardware, streams, k)
+    # A machine's time per request: its share of prefill (each copy reads one prompt at a time) and of
+    # the batched generation.
+    seconds = prefill_s(model, input_tokens, hardware, k) / replicas + output_tokens / throughput
     return Fit(
-        fits, quantization, round(memory_gb(model, quantization, tokens), 2), _round_speed(speed), available, streams,
-        _round_speed(tokens_per_s(model, quantization, tokens, hardware, streams)), fitting[0] if fitting else None,
-        fast_enough=fast_enough is None or fast_enough(speed),
+        fits, quantization, round(memory_gb(model, quantization, tokens, k), 2), _round_speed(speed), available, streams,
+        _round_speed(throughput), fitting[0] if fitting else None,
+        fast_enough=fast_enough is None or fast_enough(speed, first), first_token_s=first, gpus=gpus,
+        replicas=replicas, seconds_per_request=seconds,
     )
-
-
 def _round_speed(tokens_per_s: float) -> float:
     """One decimal, but never down to zero: a huge model on a small CPU is slow, not stopped."""
     return round(tokens_per_s, 1) if tokens_per_s >= 1 else float(f"{tokens_per_s:.2g}")

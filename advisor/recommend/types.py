@@ -18,7 +18,11 @@ SLM_MAX_PARAMS_B = 15
 class Hardware:
     target: str
     ram_gb: float
-    gpu_vram_gb: float = 0.0
+    gpu_vram_gb: float = 0.0  # all GPUs together
+    # GPUs the memory is spread over; None: as many as the class's usual GPU size needs (memory.gpu_count).
+    gpus: int | None = None
+    # Measured memory bandwidth of this machine, GB/s (None: the class's figure); see memory.hardware_speed.
+    bandwidth_gbs: float | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,15 @@ class ModelSpec:
     kv_heads: int | None = None
     head_dim: int | None = None
     runnable_here: bool = False
+    quality_source: str = ""
+    # Where each per-task score comes from (benchmark, publisher), beside `task_scores`.
+    task_score_sources: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Hidden reasoning tokens a reasoning model generates (and bills as output) per request, on average.
+    reasoning_tokens: int = 0
+    reasoning_tokens_source: str = ""
+    # Share off both prices when the provider's batch API is used (answers within 24 h).
+    batch_discount: float = 0.0
+    batch_discount_source: str = ""
 
     @property
     def is_slm(self) -> bool:
@@ -65,6 +78,11 @@ class ModelSpec:
 
     def quality_for(self, task: str) -> float:
         return self.task_scores.get(task, self.quality)
+
+    def quality_source_for(self, task: str) -> str:
+        if task in self.task_scores:
+            return self.task_score_sources.get(task, "")
+        return self.quality_source
 
 
 def _per_target(**values: float):
@@ -96,13 +114,11 @@ class CostAssumptions:
     usd_per_kwh: float = 0.15
     # On-demand rent of one 24 GB cloud GPU (AWS g5.xlarge, one A10G: ~$1.01 an hour).
     gpu_hour_usd: float = 1.0
-    # Prompt tokens are processed (prefill, compute-bound) about this many times faster than tokens
-    # are generated (decode, memory-bound).
-    prefill_speedup: float = 10.0
     # A GPU serves several requests at once (continuous batching in vLLM, TGI, llama.cpp's parallel
-    # slots): each decoding step reads the weights once for the whole batch. At most this many,
-    # fewer when the spare memory cannot hold their KV caches. CPUs and single-user devices serve one.
-    max_parallel_requests: int = 8
+    # slots): each decoding step reads the weights once for the whole batch. At most this many (vLLM's
+    # default max_num_seqs), fewer when the spare memory cannot hold their KV caches, and no faster
+    # than the GPU's compute allows. CPUs and single-user devices serve one.
+    max_parallel_requests: int = 256
 
     def machine(self, hardware: Hardware) -> str:
         """The key of the hardware's price and power: a class's CPU-only entry when it has no GPU."""
@@ -118,6 +134,8 @@ class Reason:
     factor: str  # the answer that drove it: "privacy", "latency", "task", ...
     favours: str  # "slm" | "llm" | "hybrid"
     text: str
+    # How much it moved the scores (a hard constraint: 1, it removes options outright).
+    weight: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -143,12 +161,27 @@ class Candidate:
     # Quick enough for the stated latency (hosted models are assumed to be).
     fast_enough: bool = True
     notes: tuple[str, ...] = ()
+    quality_source: str = ""  # where quality_for_task comes from
+    quality_is_proxy: bool = False  # that source does not measure this task
+    quality_level: str = ""  # the level asked ("high") and its bar, for a quality column
+    quality_bar: float = 0.0
+    first_token_s: float | None = None  # local models: prompt processing (prefill) time of one request
+    busy_hours_per_day: float | None = None  # local models: machine-hours of work a day
+    machine_seconds_per_request: float | None = None  # local models: machine time per request at full load
+    within_budget: bool = True  # hosted models: monthly bill within the API budget
+    billed_output_tokens: int | None = None  # hosted: output tokens billed per request (with hidden reasoning)
+    price_factor: float = 1.0  # hosted: 1 − the batch discount when it applies
+    cost_formula: str = ""  # this row's monthly cost with its figures
 
 
 @dataclass(frozen=True)
 class HybridSplit:
     llm_share: float
-    rule: str
+    rule: str  # empty when no hybrid is possible
+    tail_model: str | None = None  # slug of the LLM that takes the hard tail
+    tail_quality: float | None = None
+    possible: bool = True
+    tail_hosted: bool | None = None  # a hosted open model and its run-it-yourself twin share a slug
 
 
 @dataclass(frozen=True)
@@ -174,6 +207,10 @@ class Recommendation:
     estimate_formulas: Mapping[str, str]
     local_machine: str = ""  # the key of the price and power used for local costs
     local_cost_basis: str = ""  # that formula in words, with its figures
+    # One sentence when the verdict costs more than the cheapest alternative: how much, and why chosen.
+    trade_off: str = ""
+    confident: bool = True
+    caveats: tuple[str, ...] = ()  # why the verdict is not confident, or rests on thin evidence
 
     def to_dict(self) -> dict:
         """JSON-ready: the CONTRACT's keys first, then what the pages need."""
@@ -192,6 +229,9 @@ class Recommendation:
                               "watts": self.assumptions.watts.get(self.local_machine)},
             "local_cost_basis": self.local_cost_basis,
             "estimate_formulas": dict(self.estimate_formulas),
+            "trade_off": self.trade_off,
+            "confident": self.confident,
+            "caveats": list(self.caveats),
         }
 
 
@@ -203,5 +243,7 @@ def _candidate_dict(c: Candidate) -> dict:
     data = asdict(c)
     data["monthly_cost_usd"] = _round(c.monthly_cost_usd)
     data["quality_for_task"] = round(c.quality_for_task, 3)
+    for key in ("first_token_s", "busy_hours_per_day"):
+        data[key] = _round(data[key], 1)
     data["notes"] = list(c.notes)
     return data

@@ -16,7 +16,10 @@ def model_specs() -> list[ModelSpec]:
             slug=m.slug, name=m.name, params_b=m.params_b, open_weights=m.open_weights, hosted=m.provider.hosted,
             context_tokens=m.context_tokens, input_usd_per_mtok=m.input_usd_per_mtok, output_usd_per_mtok=m.output_usd_per_mtok,
             quality=m.quality, task_scores=dict(m.task_scores or {}), layers=m.layers, kv_heads=m.kv_heads,
-            head_dim=m.head_dim, runnable_here=m.runnable_here,
+            head_dim=m.head_dim, runnable_here=m.runnable_here, quality_source=m.quality_source,
+            task_score_sources=dict(m.task_score_sources or {}), reasoning_tokens=m.reasoning_tokens,
+            reasoning_tokens_source=m.reasoning_tokens_source, batch_discount=m.batch_discount,
+            batch_discount_source=m.batch_discount_source,
         )
         for m in LanguageModel.objects.active().select_related("provider")
     ]
@@ -147,7 +150,9 @@ def recommendation_markdown(saved: Recommendation) -> str:
         "",
         "## Why",
         "",
-        *(f"- ({reason['favours']}, {reason['factor']}) {reason['text']}" for reason in result["reasons"]),
+        *(f"- ({reason['favours']}, {reason['factor']}, weight {reason.get('weight', 0):g}) {reason['text']}" for reason in result["reasons"]),
+        *([f"", result["trade_off"]] if result.get("trade_off") else []),
+        *(f"- Caveat: {caveat}" for caveat in result.get("caveats", [])),
         "",
         "## Monthly cost (USD)",
         "",
