@@ -80,9 +80,12 @@ def evaluations_api(request):
         return errors_response({"requests_per_day": ["Must be between 0 and 1,000,000,000."]})
     if data.get("judge_max_tokens") is not None and not 1 <= data["judge_max_tokens"] <= 2048:
         return errors_response({"judge_max_tokens": ["Must be between 1 and 2048."]})
+    def given(name, default):
+        return default if data.get(name) is None else data[name]
+
     evaluation_request = EvaluationRequest(
-        suite=suite, models=data["models"], repeats=data.get("repeats") or 1, max_tokens=data.get("max_tokens") or 256,
-        temperature=data.get("temperature") or 0.0, judge=data.get("judge") or None, judge_max_tokens=data.get("judge_max_tokens"),
+        suite=suite, models=data["models"], repeats=given("repeats", 1), max_tokens=given("max_tokens", 256),
+        temperature=given("temperature", 0.0), judge=data.get("judge") or None, judge_max_tokens=data.get("judge_max_tokens"),
         requests_per_day=data.get("requests_per_day"), recommendation_id=recommendation or None,
     )
     try:
