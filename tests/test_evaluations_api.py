@@ -144,3 +144,23 @@ def test_sample_suites_load_once_are_visible_to_all_and_duplicate_into_a_private
     response = signed_in.post(f"/suites/{classification.id}/duplicate/")
     copy = Suite.objects.get(owner=user)
     assert response.url == f"/suites/{copy.id}/" and copy.items.count() == classification.items.count() and not copy.is_sample
+
+
+def test_evidence_for_the_hybrid_replay_holds_runs_and_both_verdicts(signed_in, suite, bundled_model, priced, user):
+    from advisor.evaluations.evidence import evaluation_evidence
+    from advisor.evaluations.models import JudgeVerdict
+
+    evaluation_id = post(signed_in, "/api/evaluations", {"suite": str(suite.id), "models": [bundled_model.slug, priced.slug]}).json()["id"]
+    evaluation = Evaluation.objects.get(pk=evaluation_id)
+    EvaluationRun.objects.filter(evaluation=evaluation).update(status=RunStatus.DONE, output="x", confidence={"score": 0.7}, cost_usd=0.001)
+    item = suite.items.get(position=1)
+    post(signed_in, f"/api/evaluations/{evaluation_id}/votes", {"item": 1, "winner": bundled_model.slug})
+    for order, winner in (("ab", priced.slug), ("ba", priced.slug)):
+        JudgeVerdict.objects.create(evaluation=evaluation, item=item, judge_slug=priced.slug, order=order, status="done", winner=winner)
+    first, second = evaluation_evidence(evaluation)
+    assert set(second.runs) == {bundled_model.slug, priced.slug} and second.runs[priced.slug].confidence == {"score": 0.7}
+    assert (second.user_winner, second.judge_winner) == (bundled_model.slug, priced.slug)
+    assert (first.user_winner, first.judge_winner) == (None, None)
+    body = signed_in.get(f"/api/evaluations/{evaluation_id}").json()
+    assert body["judge_agreement"]["of"] == 1 and body["judge_agreement"]["count"] == 0
+    assert body["models"][1]["judge"]["wins"] == 1

@@ -107,3 +107,21 @@ def test_summary_sentence_states_quality_cost_ratio_and_p95():
     assert summary_sentence(figures) == (
         "On your 30 prompts the SLM was as good or better than the LLM on 3 of the 4 you voted on, at 1/40 of the cost; "
         "p95 latency 0.4 s vs 2.1 s (over 3 and 3 runs).")
+
+
+def test_charts_draw_every_done_run_and_escape_model_names():
+    from advisor.evaluations.charts import cost_quality_chart_svg, latency_chart_svg
+
+    votes = {"compared": 4, "as_good_or_better": stats.rate(3, 4)}
+    models = [
+        {"model": "a", "name": "<b>A</b>", "total_ms": stats.p50_p95([100, 200, 300]), "cost_per_1k_requests_usd": 0.05,
+         "votes": votes, "judge": None, "reference_checked": 0},
+        {"model": "b", "name": "B", "total_ms": stats.p50_p95([900]), "cost_per_1k_requests_usd": 2.0,
+         "votes": None, "judge": None, "reference_checked": 2, "reference_rate": stats.rate(1, 2)},
+    ]
+    items = [{"runs": [{"model": "a", "status": "done", "total_ms": t} for t in (100, 200, 300)]
+              + [{"model": "b", "status": "done", "total_ms": 900}, {"model": "b", "status": "failed", "total_ms": 50}]}]
+    latency = latency_chart_svg({"models": models, "items": items})
+    assert latency.count("<circle") == 4 and "<b>" not in latency and "&lt;b&gt;A&lt;/b&gt;" in latency
+    quality = cost_quality_chart_svg({"models": models, "items": items})
+    assert quality.count("<circle") == 2 and "75% as good or better, by your votes (n=4)" in quality and "50% reference checks passed (n=2)" in quality

@@ -5,9 +5,13 @@ import math
 
 from django.utils.html import escape
 
-WIDTH, PAD_LEFT, PAD_RIGHT, PAD_TOP = 640, 170, 30, 20
+WIDTH, PAD_LEFT, PAD_RIGHT, PAD_TOP = 640, 190, 30, 24
 ROW = 44
 COLOURS = ["#1b7f5b", "#8a3ffc", "#d97706", "#2563eb"]
+
+
+def _short(name: str, length: int = 26) -> str:
+    return name if len(name) <= length else name[: length - 1] + "…"
 
 
 def _ticks(high: float) -> list[float]:
@@ -33,7 +37,7 @@ def latency_chart_svg(figures: dict) -> str:
     if not everything:
         return ""
     high = max(everything) * 1.05 or 1
-    height = PAD_TOP + ROW * len(rows) + 40
+    height = PAD_TOP + ROW * len(rows) + 48
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
 
     def x(value):
@@ -49,7 +53,7 @@ def latency_chart_svg(figures: dict) -> str:
     for index, model, times in rows:
         colour = COLOURS[index % len(COLOURS)]
         y = PAD_TOP + ROW * index + ROW / 2
-        parts.append(f'<text x="{PAD_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="legend" fill="{colour}">{escape(model["name"][:24])}</text>')
+        parts.append(f'<text x="{PAD_LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="legend" fill="{colour}">{escape(_short(model["name"]))}</text>')
         for t in times:
             parts.append(f'<circle cx="{x(t):.1f}" cy="{y:.1f}" r="4" fill="{colour}" fill-opacity="0.45"/>')
         for key, dash in (("p50", ""), ("p95", ' stroke-dasharray="3 2"')):
@@ -57,7 +61,9 @@ def latency_chart_svg(figures: dict) -> str:
             if value is not None:
                 parts.append(f'<line x1="{x(value):.1f}" y1="{y - 14:.1f}" x2="{x(value):.1f}" y2="{y + 14:.1f}" stroke="{colour}" stroke-width="2.5"{dash}>'
                              f'<title>{key} {value:,.0f} ms over {model["total_ms"]["count"]} runs</title></line>')
-                parts.append(f'<text x="{x(value):.1f}" y="{y - 16:.1f}" text-anchor="middle" class="tick">{key}</text>')
+                # p50 above the row, p95 below it, so close values do not overlap.
+                label_y = y - 17 if key == "p50" else y + 25
+                parts.append(f'<text x="{x(value):.1f}" y="{label_y:.1f}" text-anchor="middle" class="tick">{key}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -109,6 +115,8 @@ def cost_quality_chart_svg(figures: dict) -> str:
         parts.append(f'<line x1="{cx:.1f}" y1="{y(quality["low"]):.1f}" x2="{cx:.1f}" y2="{y(quality["high"]):.1f}" stroke="{colour}" stroke-width="2"/>')
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}"><title>{escape(model["name"])}: {quality["rate"]:.0%} {label} '
                      f'(n={quality["of"]}), ${model["cost_per_1k_requests_usd"]:.4f} per 1,000</title></circle>')
-        parts.append(f'<text x="{cx + 9:.1f}" y="{cy + 4:.1f}" class="legend" fill="{colour}">{escape(model["name"][:24])}</text>')
+        # Labels right of the point, or left of it near the right edge.
+        anchor, lx = ("end", cx - 9) if cx > WIDTH * 0.6 else ("start", cx + 9)
+        parts.append(f'<text x="{lx:.1f}" y="{cy + 4:.1f}" text-anchor="{anchor}" class="legend" fill="{colour}">{escape(_short(model["name"]))}</text>')
     parts.append("</svg>")
     return "".join(parts)
