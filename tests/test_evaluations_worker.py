@@ -1,6 +1,8 @@
 """Evaluations executed by real Celery workers: the bundled SLM, `transformers serve` as the LLM and
 as the judge, and a worker killed with SIGKILL mid-evaluation."""
 
+import csv as csv_module
+import io
 import json
 import os
 import signal
@@ -98,8 +100,9 @@ def test_evaluation_runs_both_models_on_the_worker_judges_each_pair_and_prices_t
 
     csv = client.get(f"/api/evaluations/{evaluation_id}.csv")
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
-    lines = csv.content.decode().strip().splitlines()
-    assert lines[0].startswith("evaluation,item,prompt") and len(lines) == 1 + 4
+    rows = list(csv_module.reader(io.StringIO(csv.content.decode())))
+    assert rows[0][:3] == ["evaluation", "item", "prompt"] and len(rows) == 1 + 4
+    assert {row[rows[0].index("model")] for row in rows[1:]} == {bundled_model.slug, served_model.slug}
 
 
 def _pending_evaluation(owner, models, prompts: int, max_tokens: int) -> Evaluation:
