@@ -101,11 +101,11 @@ def _model(slug, name, is_slm, p95, per_1k, votes=None):
 
 
 def test_summary_sentence_states_quality_cost_ratio_and_p95():
-    votes = {"wins": 2, "ties": 1, "losses": 1, "compared": 4}
+    votes = {"wins": 2, "ties": 1, "losses": 1, "both_bad": 1, "compared": 5}
     figures = {"items": [{}] * 30, "judge": None,
                "models": [_model("s", "Small", True, 400, 0.05, votes), _model("l", "Large", False, 2100, 2.0)]}
     assert summary_sentence(figures) == (
-        "On your 30 prompts the SLM was as good or better than the LLM on 3 of the 4 you voted on, at 1/40 of the cost; "
+        "On your 30 prompts the SLM was as good or better than the LLM on 4 of the 5 you voted on (1 of them both bad), at 1/40 of the cost; "
         "p95 latency 0.4 s vs 2.1 s (over 3 and 3 runs).")
 
 

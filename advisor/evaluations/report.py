@@ -79,7 +79,8 @@ def _pair_counts(verdicts: dict, slug: str, other: str) -> dict:
     both_bad = sum(1 for v in verdicts.values() if v == Verdict.BOTH_BAD)
     n = wins + losses + ties + both_bad
     return {"wins": wins, "ties": ties, "losses": losses, "both_bad": both_bad, "compared": n,
-            "win_rate": rate(wins, n), "as_good_or_better": rate(wins + ties, n)}
+            # For the SLM-or-LLM question "both bad" means "no worse": neither answer was good enough.
+            "win_rate": rate(wins, n), "as_good_or_better": rate(wins + ties + both_bad, n)}
 
 
 def evaluation_figures(evaluation: Evaluation) -> dict:
@@ -197,7 +198,9 @@ def summary_sentence(figures: dict) -> str:
     quality = None
     if a["votes"] and a["votes"]["compared"]:
         v = a["votes"]
-        quality = f"{label_a} was as good or better than {label_b} on {v['wins'] + v['ties']} of the {v['compared']} you voted on"
+        both_bad = v.get("both_bad", 0)
+        quality = (f"{label_a} was as good or better than {label_b} on {v['wins'] + v['ties'] + both_bad} of the {v['compared']} you voted on"
+                   + (f" ({both_bad} of them both bad)" if both_bad else ""))
     elif a["judge"] and a["judge"]["compared"]:
         v = a["judge"]
         quality = f"{label_a} was as good or better than {label_b} on {v['wins'] + v['ties']} of {v['compared']}, by the judge ({figures['judge']})"
