@@ -141,7 +141,7 @@ def test_a_worker_killed_with_sigkill_mid_evaluation_loses_nothing_and_counts_no
 
     successor = start_worker(env, name=f"successor{os.getpid()}", log_path=tmp_path / "successor.log")
     try:
-        wait_for(lambda: Evaluation.objects.get(pk=evaluation.pk).finished, 180, "the evaluation to finish after the restart")
+        wait_for(lambda: Evaluation.objects.get(pk=evaluation.pk).finished, 400, "the evaluation to finish after the restart")
     finally:
         stop_process(successor)
     evaluation.refresh_from_db()
