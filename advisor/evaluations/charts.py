@@ -10,7 +10,7 @@ ROW = 44
 COLOURS = ["#1b7f5b", "#8a3ffc", "#d97706", "#2563eb"]
 
 
-def _short(name: str, length: int = 26) -> str:
+def _short(name: str, length: int = 22) -> str:
     return name if len(name) <= length else name[: length - 1] + "…"
 
 
@@ -115,8 +115,8 @@ def cost_quality_chart_svg(figures: dict) -> str:
         parts.append(f'<line x1="{cx:.1f}" y1="{y(quality["low"]):.1f}" x2="{cx:.1f}" y2="{y(quality["high"]):.1f}" stroke="{colour}" stroke-width="2"/>')
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="6" fill="{colour}"><title>{escape(model["name"])}: {quality["rate"]:.0%} {label} '
                      f'(n={quality["of"]}), ${model["cost_per_1k_requests_usd"]:.4f} per 1,000</title></circle>')
-        # Labels right of the point, or left of it near the right edge.
-        anchor, lx = ("end", cx - 9) if cx > WIDTH * 0.6 else ("start", cx + 9)
-        parts.append(f'<text x="{lx:.1f}" y="{cy + 4:.1f}" text-anchor="{anchor}" class="legend" fill="{colour}">{escape(_short(model["name"]))}</text>')
+        # Above the point, alternating with the row, so models at the same quality do not overlap.
+        label_y = cy - 12 - 14 * (index % 2)
+        parts.append(f'<text x="{cx:.1f}" y="{max(label_y, 12):.1f}" text-anchor="middle" class="legend" fill="{colour}">{escape(_short(model["name"]))}</text>')
     parts.append("</svg>")
     return "".join(parts)
