@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("advisor.web.urls")),
     path("", include("advisor.evaluations.urls")),
+    path("", include("advisor.hybrid.urls")),
 ]
