@@ -1,7 +1,6 @@
 """Calibrating a cascade to a target on a seeded split, and saving it as a policy."""
 
 import random
-import uuid
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -125,11 +124,13 @@ def test_a_calibration_is_saved_as_a_policy(user, bundled_model):
     owner, slm = user, bundled_model
     llm = openai_model(slug="hosted-llm", base_url="https://llm.example/v1", hosted=True, input_price=2.5, output_price=10)
     result = hybrid_calibrate(items=voted_items(40), target=Target("llm_share", 0.3, requests_per_day=5000))
-    evaluation_id = uuid.uuid4()
-    policy = hybrid_policy_save(owner=owner, slm=slm, llm=llm, calibration=result, source_evaluation_id=evaluation_id)
+    from advisor.evaluations.models import Evaluation, Suite
+
+    evaluation = Evaluation.objects.create(owner=owner, suite=Suite.objects.create(owner=owner, name="s"), model_slugs=[slm.slug, llm.slug])
+    policy = hybrid_policy_save(owner=owner, slm=slm, llm=llm, calibration=result, source_evaluation=evaluation)
     stored = HybridPolicy.objects.get(pk=policy.pk)
     assert (stored.threshold, stored.target_kind, stored.target_value, stored.requests_per_day) == (result.threshold, "llm_share", 0.3, 5000)
-    assert stored.signal == "p10_token_prob" and stored.source_evaluation_id == evaluation_id
+    assert stored.signal == "p10_token_prob" and stored.source_evaluation == evaluation
     assert stored.figures["held_out"]["quality"] == result.held_out.quality
     assert {kind for kind, _ in HybridPolicy.TargetKind.choices} == {"llm_share", "quality", "monthly_budget"}
     with pytest.raises(ValueError, match="different model"):

@@ -93,3 +93,44 @@ def test_replay_is_the_owners_only(client, user, django_user_model, bundled_mode
     assert client.get(f"/api/evaluations/{evaluation.id}/hybrid?slm={SLM}&llm={LLM}").status_code == 404
     client.logout()
     assert client.get(f"/api/evaluations/{evaluation.id}/hybrid").status_code == 401
+
+
+def test_calibration_page_shows_the_curve_figures_and_a_held_out_threshold_and_saves_a_policy(client, user, bundled_model, big):
+    from advisor.hybrid.models import HybridPolicy
+
+    evaluation = make_evaluation(user)
+    client.force_login(user)
+    report = client.get(f"/evaluations/{evaluation.id}/").content.decode()
+    assert f'href="/evaluations/{evaluation.id}/hybrid/"' in report
+    page = client.get(f"/evaluations/{evaluation.id}/hybrid/").content.decode()
+    assert 'data-testid="calibration-chart"' in page and 'data-series="random"' in page and 'data-series="oracle"' in page
+    assert "<strong>10</strong> voted items" in page and "0.800" in page  # APGR
+    assert "20 % / 32 %" in page  # CPT50 / CPT80
+    assert "style=" not in page and "<script>" not in page
+    query = {"slm": SLM, "llm": LLM, "target_kind": "llm_share", "target_value": "40", "requests_per_day": "1000"}
+    page = client.get(f"/evaluations/{evaluation.id}/hybrid/", query).content.decode()
+    assert 'data-testid="calibration-result"' in page and "held-out items" in page
+    response = client.post(f"/evaluations/{evaluation.id}/hybrid/policy/", query)
+    assert response.status_code == 302
+    policy = HybridPolicy.objects.get(owner=user)
+    assert policy.source_evaluation == evaluation and policy.slm.slug == SLM and policy.llm.slug == LLM
+    assert policy.figures["items_voted"] == 10 and policy.target_kind == "llm_share" and policy.target_value == 0.4
+
+
+def test_calibration_page_refuses_under_ten_votes_and_names_a_bad_target(client, user, bundled_model, big):
+    evaluation = make_evaluation(user, voted=6)
+    client.force_login(user)
+    page = client.get(f"/evaluations/{evaluation.id}/hybrid/").content.decode()
+    assert 'data-testid="refusal"' in page and "at least 10 voted items" in page and "calibration-chart" not in page
+    evaluation = make_evaluation(user)
+    page = client.get(f"/evaluations/{evaluation.id}/hybrid/", {"slm": SLM, "llm": LLM, "target_kind": "quality",
+                                                               "target_value": "140", "requests_per_day": "1000"}).content.decode()
+    assert 'data-field="target_value"' in page and "between 0 and 100" in page
+
+
+def test_calibration_page_says_the_slm_suffices_when_the_llm_is_not_better(client, user, bundled_model, big):
+    evaluation = make_evaluation(user)
+    ItemVote.objects.filter(evaluation=evaluation, winner=LLM).update(winner=SLM)
+    client.force_login(user)
+    page = client.get(f"/evaluations/{evaluation.id}/hybrid/").content.decode()
+    assert 'data-testid="slm-suffices"' in page and "The SLM suffices" in page

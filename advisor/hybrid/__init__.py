@@ -10,5 +10,5 @@ Plain Python (no Django) except models.py, admin.py and services.py:
 - evaluation_items.py: ReplayItems from an evaluation's items in the CONTRACT's JSON shape.
 - calibration.py: `hybrid_calibrate(items=..., target=Target(kind, value, requests_per_day))`
   → Calibration (threshold chosen on a seeded calibration split, figures on the held-out part).
-- services.py: `hybrid_policy_save(owner=, slm=, llm=, calibration=, source_evaluation_id=)`.
+- services.py: `hybrid_policy_save(owner=, slm=, llm=, calibration=, source_evaluation=)`.
 """

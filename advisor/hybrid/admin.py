@@ -8,4 +8,5 @@ class HybridPolicyAdmin(admin.ModelAdmin):
     list_display = ["__str__", "owner", "target_kind", "target_value", "created_at"]
     list_filter = ["target_kind"]
     list_select_related = ["owner", "slm", "llm"]
-    readonly_fields = ["figures", "source_evaluation_id", "created_at"]
+    raw_id_fields = ["source_evaluation"]
+    readonly_fields = ["figures", "created_at"]

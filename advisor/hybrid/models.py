@@ -30,8 +30,10 @@ class HybridPolicy(models.Model):
     requests_per_day = models.PositiveIntegerField(null=True, blank=True)
     # Calibration.as_figures(): the threshold's figures on the calibration and held-out parts.
     figures = models.JSONField(default=dict, blank=True)
-    # The evaluation the votes came from; a plain id until evaluations land (then a FK).
-    source_evaluation_id = models.UUIDField(null=True, blank=True)
+    # The evaluation the votes came from (the suite is its suite). Kept when the evaluation is
+    # deleted, as a policy without its source: the threshold still applies.
+    source_evaluation = models.ForeignKey("evaluations.Evaluation", null=True, blank=True, on_delete=models.SET_NULL,
+                                          related_name="hybrid_policies")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,7 +1,5 @@
 """Saving a calibration as a policy (the one part of the hybrid that touches the database)."""
 
-import uuid
-
 from advisor.hybrid.calibration import Calibration
 from advisor.hybrid.cascade import DEFAULT_SIGNAL
 from advisor.hybrid.models import HybridPolicy
@@ -9,7 +7,7 @@ from advisor.hybrid.models import HybridPolicy
 
 def hybrid_policy_save(
     *, owner, slm, llm, calibration: Calibration, signal: str = DEFAULT_SIGNAL,
-    source_evaluation_id: uuid.UUID | None = None,
+    source_evaluation=None,
 ) -> HybridPolicy:
     if slm.pk == llm.pk:
         raise ValueError("llm must be a different model from slm.")
@@ -17,5 +15,38 @@ def hybrid_policy_save(
         owner=owner, slm=slm, llm=llm, signal=signal, threshold=calibration.threshold,
         target_kind=calibration.target.kind, target_value=calibration.target.value,
         requests_per_day=calibration.target.requests_per_day, figures=calibration.as_figures(),
-        source_evaluation_id=source_evaluation_id,
+        source_evaluation=source_evaluation,
     )
+
+
+def evaluation_calibration(*, evaluation, slm: str, llm: str, target=None) -> dict:
+    """Everything the calibration page shows for one pair of an evaluation: the replay (as the API
+    gives it), or why there is none (too few votes), and the calibration for `target` when given.
+    Keys: source, replay (dict | None), refusal (str | None), calibration (Calibration | None),
+    target_error (str | None)."""
+    from advisor.hybrid.calibration import CalibrationImpossible, hybrid_calibrate
+    from advisor.hybrid.evaluation_replay import evaluation_replay_source
+    from advisor.hybrid.replay import NotEnoughVotes, hybrid_replay, replay_as_json, scored_items
+
+    source = evaluation_replay_source(evaluation, slm=slm, llm=llm)
+    page = {"source": source, "replay": None, "refusal": None, "calibration": None, "target_error": None,
+            "items_voted": len(scored_items(source.items))}
+    try:
+        page["replay"] = replay_as_json(hybrid_replay(items=source.items))
+    except NotEnoughVotes as exc:
+        page["refusal"] = str(exc)
+        return page
+    if target is not None:
+        try:
+            page["calibration"] = hybrid_calibrate(items=source.items, target=target)
+        except (CalibrationImpossible, ValueError) as exc:
+            page["target_error"] = str(exc)
+    return page
+
+
+def policy_for_pair(*, owner, slm_slug: str, llm_slug: str) -> HybridPolicy | None:
+    """The owner's latest policy for this SLM → LLM pair (the one the recommendation and trials use)."""
+    if owner is None or not getattr(owner, "is_authenticated", False):
+        return None
+    return (HybridPolicy.objects.filter(owner=owner, slm__slug=slm_slug, llm__slug=llm_slug)
+            .select_related("slm", "llm", "source_evaluation__suite").order_by("-created_at").first())
