@@ -412,6 +412,8 @@ def _affordability(needs: Needs, models: Sequence[ModelSpec]) -> tuple[float, fl
 
 
 def _hybrid_share(needs: Needs) -> tuple[float, str]:
+    if needs.calibrated_share is not None:
+        return needs.calibrated_share, needs.calibrated_share_source or "a calibrated share"
     if needs.complex_share is not None:
         return needs.complex_share, f"your estimate that {needs.complex_share:.0%} of requests are hard"
     share = {"good_enough": 0.1, "high": 0.2, "best": 0.3}[needs.quality]

@@ -39,6 +39,10 @@ class Needs:
     offline: bool = False
     fine_tuning: bool = False
     complex_share: float | None = None
+    # A share of requests measured for the hybrid's pair (a calibrated cascade policy), and where it
+    # comes from: it replaces the default or estimated share in the split and its cost, not the scores.
+    calibrated_share: float | None = None
+    calibrated_share_source: str = ""
 
 
 @dataclass(frozen=True)

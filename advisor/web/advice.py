@@ -29,8 +29,19 @@ def recommendation_preview(needs: Needs, assumptions: CostAssumptions = CostAssu
     return recommend(needs, cached_specs(model_specs), assumptions)
 
 
+def recommendation_result(needs: Needs, assumptions: CostAssumptions = CostAssumptions(), *, user=None) -> dict:
+    """The engine's answer as JSON; its hybrid share is the user's calibrated one when they have a
+    policy for the pair it picks (result["hybrid"]["calibrated"] says which), else the engine's guess."""
+    from advisor.hybrid.recommendation import recommend_for
+
+    answer, calibrated = recommend_for(needs, cached_specs(model_specs), assumptions, user=user)
+    result = answer.to_dict()
+    result["hybrid"]["calibrated"] = calibrated
+    return result
+
+
 def recommendation_create(*, needs: Needs, assumptions: CostAssumptions, answers: dict, user=None) -> Recommendation:
-    result = recommendation_preview(needs, assumptions).to_dict()
+    result = recommendation_result(needs, assumptions, user=user)
     saved = Recommendation.objects.create(
         answers=answers, result=result, verdict=result["verdict"],
         created_by=user if user is not None and user.is_authenticated else None,

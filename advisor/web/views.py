@@ -14,7 +14,7 @@ from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
-from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
+from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
@@ -61,7 +61,7 @@ def advisor(request):
         form = AdvisorForm(data)
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
-    result = recommendation_preview(form.needs(), form.assumptions()).to_dict() if form.is_valid() else None
+    result = recommendation_result(form.needs(), form.assumptions(), user=request.user) if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
                "machine": machine, "detect_refused": detect_refused}
@@ -76,8 +76,10 @@ def _recommendation(rec_id) -> Recommendation:
 
 @require_GET
 def recommendation(request, rec_id):
+    from advisor.hybrid.recommendation import saved_result_for
+
     saved = _recommendation(rec_id)
-    context = {"saved": saved, "result": saved.result, "answers": saved.answers,
+    context = {"saved": saved, "result": saved_result_for(saved, request.user), "answers": saved.answers,
                "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result, recommendation=saved),
                "checked_by": recommendation_trials(saved, request.user)}
     return render(request, "web/recommendation.html", context)
