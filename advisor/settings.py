@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "advisor.trials",
     "advisor.machines",
     "advisor.hybrid",
+    "advisor.evaluations",
     "advisor.web",
 ]
 
@@ -232,6 +233,21 @@ TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "2000"))
 CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
 # What an hour of this machine costs, to price local runs (labelled as such on the page).
 LOCAL_HARDWARE_USD_PER_HOUR = float(os.environ.get("LOCAL_HARDWARE_USD_PER_HOUR", "0.10"))
+# --- Evaluations ----------------------------------------------------------------------
+# Runs of one model executing at once in one evaluation: an API's rate limit, a local model's cores.
+EVAL_MAX_CONCURRENCY_PER_MODEL = int(os.environ.get("EVAL_MAX_CONCURRENCY_PER_MODEL", "2"))
+EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL = int(os.environ.get("EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL", "1"))
+EVAL_MAX_ITEMS = int(os.environ.get("EVAL_MAX_ITEMS", "500"))
+EVAL_MAX_RUNS = int(os.environ.get("EVAL_MAX_RUNS", "2000"))
+EVAL_MAX_IN_FLIGHT_PER_USER = int(os.environ.get("EVAL_MAX_IN_FLIGHT_PER_USER", "2"))
+# The most an evaluation may cost on paid models if every run used all its max tokens.
+EVAL_SPEND_CAP_USD = float(os.environ.get("EVAL_SPEND_CAP_USD", "5"))
+# A worker task goes on to its model's next waiting run without a broker round trip, for this long.
+EVAL_CHAIN_S = float(os.environ.get("EVAL_CHAIN_S", "60"))
+# A run whose worker died is run again, at most this many times in all.
+EVAL_MAX_ATTEMPTS = int(os.environ.get("EVAL_MAX_ATTEMPTS", "3"))
+EVAL_JUDGE_MAX_TOKENS = int(os.environ.get("EVAL_JUDGE_MAX_TOKENS", "300"))
+EVAL_POLL_MS = int(os.environ.get("EVAL_POLL_MS", "1000"))
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # torch threads for local generation; leaves room for API runs on small machines.

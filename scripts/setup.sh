@@ -36,3 +36,5 @@ echo "==> Catalogue"
 python manage.py seed_catalogue
 echo "==> Local models"
 python manage.py prepare_models
+echo "==> Sample suites"
+python manage.py load_sample_suites

@@ -1,0 +1,403 @@
+"""What an evaluation does: suites in, an evaluation started under its limits, its runs dispatched
+to the workers a few at a time per model, the owner's votes recorded.
+
+Running one run (and one judgement) lives in `execution.py`; the figures in `report.py`.
+"""
+
+import datetime
+import functools
+import logging
+import socket
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from advisor.catalogue.models import LanguageModel, Provider
+from advisor.trials.models import TrialRun
+
+from . import limits
+from .models import (
+    RUN_IN_FLIGHT, EvalStatus, Evaluation, EvaluationRun, ItemVote, JudgeStatus, JudgeVerdict, RunStatus, Suite, SuiteItem,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+HOSTNAME = socket.gethostname()
+NOT_QUEUED = "The run could not be queued: the task queue (broker) did not answer. Check that it and the worker are running (scripts/run starts both), then start the evaluation again."
+
+
+class EvaluationRejected(Exception):
+    """The request breaks a rule; `errors` maps the field to messages, as forms and the API show them."""
+
+    def __init__(self, errors: dict[str, list[str]], status: int = 400):
+        self.errors = errors
+        self.status = status
+        super().__init__(errors)
+
+
+# --- Suites ---------------------------------------------------------------------------------------
+
+
+def _replace_items(suite: Suite, items: list[dict]) -> None:
+    suite.items.all().delete()
+    SuiteItem.objects.bulk_create([
+        SuiteItem(suite=suite, position=position, prompt=item["prompt"], system=item.get("system") or "",
+                  expected=item.get("expected"), check_kind=item.get("check") or "contains", tags=item.get("tags") or [])
+        for position, item in enumerate(items)
+    ])
+
+
+def _check_item_count(items: list[dict]) -> None:
+    if not items:
+        raise EvaluationRejected({"items": ["Give at least one prompt."]})
+    if len(items) > settings.EVAL_MAX_ITEMS:
+        raise EvaluationRejected({"items": [f"At most {settings.EVAL_MAX_ITEMS} prompts in a suite; this has {len(items)}."]})
+
+
+@transaction.atomic
+def suite_create(*, owner, name: str, items: list[dict], description: str = "") -> Suite:
+    _check_item_count(items)
+    suite = Suite.objects.create(owner=owner, name=name.strip()[:120] or "My prompts", description=description)
+    _replace_items(suite, items)
+    return suite
+
+
+@transaction.atomic
+def suite_update(*, suite: Suite, name: str, items: list[dict], description: str = "") -> Suite:
+    _check_item_count(items)
+    if suite.evaluations.exists():
+        # Evaluations point at the items they ran: keep those, edit a copy.
+        raise EvaluationRejected({"items": ["This suite has evaluations, whose results refer to its prompts: duplicate it and edit the copy."]})
+    Suite.objects.filter(pk=suite.pk).update(name=name.strip()[:120] or suite.name, description=description, updated_at=timezone.now())
+    _replace_items(suite, items)
+    suite.refresh_from_db()
+    return suite
+
+
+@transaction.atomic
+def suite_duplicate(*, suite: Suite, owner) -> Suite:
+    copy = Suite.objects.create(owner=owner, name=f"{suite.name} (copy)"[:120], description=suite.description, task=suite.task)
+    SuiteItem.objects.bulk_create([
+        SuiteItem(suite=copy, position=item.position, prompt=item.prompt, system=item.system, expected=item.expected,
+                  check_kind=item.check_kind, tags=item.tags)
+        for item in suite.items.all()
+    ])
+    return copy
+
+
+# --- Starting an evaluation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    suite: Suite
+    models: list[str]
+    repeats: int = 1
+    max_tokens: int = 256
+    temperature: float = 0.0
+    judge: str | None = None
+    judge_max_tokens: int | None = None
+    requests_per_day: int | None = None
+    recommendation_id: str | None = None
+
+
+@dataclass
+class Plan:
+    """What an evaluation will run and what it can cost at most, shown before it starts."""
+
+    models: list[LanguageModel]
+    judge: LanguageModel | None
+    items: list[SuiteItem]
+    repeats: int
+    runs: int
+    judgements: int
+    worst_case_by_model: dict[str, float] = field(default_factory=dict)
+    worst_case_judge_usd: float = 0.0
+
+    @property
+    def worst_case_usd(self) -> float:
+        return sum(self.worst_case_by_model.values()) + self.worst_case_judge_usd
+
+    @property
+    def paid(self) -> bool:
+        return self.worst_case_usd > 0
+
+
+def concurrency_for(model: LanguageModel) -> int:
+    if model.provider.kind == Provider.Kind.TRANSFORMERS:
+        return max(1, settings.EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL)
+    return max(1, settings.EVAL_MAX_CONCURRENCY_PER_MODEL)
+
+
+def queue_for(model: LanguageModel) -> str:
+    return "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
+
+
+def judge_max_tokens(request: EvaluationRequest) -> int:
+    return request.judge_max_tokens or settings.EVAL_JUDGE_MAX_TOKENS
+
+
+def evaluation_plan(*, request: EvaluationRequest) -> Plan:
+    """The models, runs and worst-case cost of a request; raises EvaluationRejected naming the field."""
+    slugs = list(dict.fromkeys(request.models))
+    if len(slugs) < 2:
+        raise EvaluationRejected({"models": ["Pick at least two different models to compare."]})
+    if len(slugs) > settings.TRIAL_MAX_MODELS:
+        raise EvaluationRejected({"models": [f"Pick at most {settings.TRIAL_MAX_MODELS} models."]})
+    wanted = set(slugs) | ({request.judge} if request.judge else set())
+    found = {m.slug: m for m in LanguageModel.objects.active().select_related("provider").filter(slug__in=wanted)}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise EvaluationRejected({"models": [f"Unknown or inactive model: {', '.join(unknown)}."]})
+    if request.judge and request.judge not in found:
+        raise EvaluationRejected({"judge": [f"Unknown or inactive model: {request.judge}."]})
+    if not 1 <= request.repeats <= 5:
+        raise EvaluationRejected({"repeats": ["Repeats must be between 1 and 5."]})
+    if not 1 <= request.max_tokens <= settings.TRIAL_MAX_TOKENS:
+        raise EvaluationRejected({"max_tokens": [f"Max tokens must be between 1 and {settings.TRIAL_MAX_TOKENS}."]})
+    if not 0 <= request.temperature <= 2:
+        raise EvaluationRejected({"temperature": ["Temperature must be between 0 and 2."]})
+    models = [found[slug] for slug in slugs]
+    judge = found.get(request.judge) if request.judge else None
+    items = list(request.suite.items.all())
+    if not items:
+        raise EvaluationRejected({"suite": ["This suite has no prompts."]})
+    runs = len(items) * len(models) * request.repeats
+    if runs > settings.EVAL_MAX_RUNS:
+        raise EvaluationRejected({"repeats": [f"That is {runs} runs; at most {settings.EVAL_MAX_RUNS} fit in one evaluation. Use fewer prompts, models or repeats."]})
+    prompt_tokens = [limits.prompt_tokens_upper_bound(item.system, item.prompt) for item in items]
+    plan = Plan(models=models, judge=judge, items=items, repeats=request.repeats, runs=runs,
+                judgements=2 * len(items) if judge else 0)
+    for model in models:
+        plan.worst_case_by_model[model.slug] = request.repeats * sum(
+            limits.worst_case_cost_usd(model, tokens, request.max_tokens) for tokens in prompt_tokens)
+    if judge:
+        # The judge reads the question and both answers (at most max_tokens each, ~4 bytes a token at worst).
+        judge_prompt = [tokens + 2 * 4 * request.max_tokens + 400 for tokens in prompt_tokens]
+        plan.worst_case_judge_usd = 2 * sum(limits.worst_case_cost_usd(judge, tokens, judge_max_tokens(request)) for tokens in judge_prompt)
+    return plan
+
+
+def _check_limits(owner, plan: Plan) -> None:
+    unfinished = Evaluation.objects.filter(owner=owner, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).count()
+    if unfinished >= settings.EVAL_MAX_IN_FLIGHT_PER_USER:
+        raise EvaluationRejected(
+            {"models": [f"You have {unfinished} evaluations still running; at most {settings.EVAL_MAX_IN_FLIGHT_PER_USER} may run at once. Wait for one to finish or cancel it."]},
+            status=429)
+    if plan.worst_case_usd > settings.EVAL_SPEND_CAP_USD:
+        raise EvaluationRejected(
+            {"max_tokens": [f"At worst this evaluation costs ${plan.worst_case_usd:.2f} on paid models, over the ${settings.EVAL_SPEND_CAP_USD:.2f} cap for one evaluation (EVAL_SPEND_CAP_USD). Lower max tokens, repeats or the number of prompts."]},
+            status=429)
+    if plan.paid:
+        since = timezone.now() - datetime.timedelta(days=1)
+        spent = (TrialRun.objects.filter(trial__owner=owner, queued_at__gte=since, model__provider__hosted=True).aggregate(total=Sum("cost_usd"))["total"] or 0)
+        spent += (EvaluationRun.objects.filter(evaluation__owner=owner, queued_at__gte=since, model__provider__hosted=True).aggregate(total=Sum("cost_usd"))["total"] or 0)
+        if spent + plan.worst_case_usd > settings.TRIAL_DAILY_SPEND_CAP_USD:
+            raise EvaluationRejected(
+                {"max_tokens": [f"You have spent ${spent:.2f} on paid models in the last 24 hours; this evaluation may cost up to ${plan.worst_case_usd:.2f} more, over the daily cap of ${settings.TRIAL_DAILY_SPEND_CAP_USD:.2f}. Lower max tokens or wait."]},
+                status=429)
+
+
+def evaluation_start(*, owner, request: EvaluationRequest) -> Evaluation:
+    """Create the evaluation and all its runs (pending), then send each model's first runs once committed."""
+    plan = evaluation_plan(request=request)
+    _check_limits(owner, plan)
+    with transaction.atomic():
+        evaluation = Evaluation.objects.create(
+            owner=owner, suite=request.suite, model_slugs=[m.slug for m in plan.models], repeats=request.repeats,
+            max_tokens=request.max_tokens, temperature=request.temperature, judge=plan.judge,
+            judge_slug=plan.judge.slug if plan.judge else "", judge_max_tokens=judge_max_tokens(request),
+            requests_per_day=request.requests_per_day, recommendation_id=request.recommendation_id,
+            worst_case_cost_usd=round(plan.worst_case_usd, 6),
+        )
+        EvaluationRun.objects.bulk_create([
+            EvaluationRun(evaluation=evaluation, item=item, model=model, model_slug=model.slug, model_name=model.name,
+                          queue=queue_for(model), repeat=repeat)
+            for item in plan.items for repeat in range(request.repeats) for model in plan.models
+        ])
+        for model in plan.models:
+            transaction.on_commit(functools.partial(dispatch, evaluation.pk, model.slug))
+    return evaluation
+
+
+# --- Dispatching runs, a few at a time per model ---------------------------------------------------------
+
+
+def _send_run(run_id: int, queue: str) -> None:
+    from .tasks import evaluation_run_execute
+
+    try:
+        evaluation_run_execute.apply_async((run_id,), queue=queue)
+    except Exception:
+        log.exception("Could not queue evaluation run %s", run_id)
+        now = timezone.now()
+        EvaluationRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(status=RunStatus.FAILED, error=NOT_QUEUED, finished_at=now)
+        evaluation_settle(EvaluationRun.objects.get(pk=run_id).evaluation_id)
+
+
+def dispatch(evaluation_id, model_slug: str) -> int:
+    """Send pending runs of one model until it has its concurrency's worth queued or running.
+    Dispatchers are serialised on the evaluation row, so two never fill the same free slot."""
+    sent = []
+    with transaction.atomic():
+        evaluation = Evaluation.objects.select_for_update().filter(pk=evaluation_id).first()
+        if evaluation is None or evaluation.finished:
+            return 0
+        runs = EvaluationRun.objects.filter(evaluation_id=evaluation_id, model_slug=model_slug)
+        first = runs.select_related("model__provider").first()
+        if first is None or first.model is None:
+            return 0
+        free = concurrency_for(first.model) - runs.filter(status__in=RUN_IN_FLIGHT).count()
+        if free <= 0:
+            return 0
+        ids = list(runs.filter(status=RunStatus.PENDING).order_by("item__position", "repeat").values_list("pk", flat=True)[:free])
+        for run_id in ids:
+            if runs.filter(pk=run_id, status=RunStatus.PENDING).update(status=RunStatus.QUEUED, queued_at=timezone.now()):
+                sent.append(run_id)
+                transaction.on_commit(functools.partial(_send_run, run_id, first.queue))
+    return len(sent)
+
+
+def evaluation_settle(evaluation_id) -> None:
+    """Mark the evaluation finished once nothing of it is left to run (runs and judgements)."""
+    runs = EvaluationRun.objects.filter(evaluation_id=evaluation_id)
+    if runs.filter(status__in=[RunStatus.PENDING, *RUN_IN_FLIGHT]).exists():
+        return
+    if JudgeVerdict.objects.filter(evaluation_id=evaluation_id, status__in=[JudgeStatus.QUEUED, JudgeStatus.RUNNING]).exists():
+        return
+    status = EvalStatus.DONE if runs.filter(status=RunStatus.DONE).exists() else EvalStatus.FAILED
+    Evaluation.objects.filter(pk=evaluation_id, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).update(status=status, finished_at=timezone.now())
+
+
+def evaluation_cancel(*, evaluation: Evaluation) -> bool:
+    """Stop sending runs; runs already executing finish and are kept (they are real measurements)."""
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Evaluation.objects.filter(pk=evaluation.pk, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).update(
+            status=EvalStatus.CANCELLED, finished_at=now)
+        EvaluationRun.objects.filter(evaluation=evaluation, status__in=[RunStatus.PENDING, RunStatus.QUEUED]).update(
+            status=RunStatus.CANCELLED, error="Cancelled before it ran.", finished_at=now)
+        JudgeVerdict.objects.filter(evaluation=evaluation, status=JudgeStatus.QUEUED).update(status=JudgeStatus.FAILED, error="Cancelled.")
+    return bool(changed)
+
+
+# --- After a worker died ----------------------------------------------------------------------------
+
+
+def worker_gone(host: str, pid: int | None, updated_at) -> bool:
+    """Whether the worker process that claimed a row is gone (same logic as the trials' sweep)."""
+    import psutil
+
+    if host == HOSTNAME and pid:
+        try:
+            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return False
+        except psutil.Error:
+            pass
+        return True
+    return (timezone.now() - updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
+
+
+def evaluations_resume() -> int:
+    """At worker start: put back the runs whose worker died, re-send the queued ones (a message the
+    dead worker had taken is lost on some brokers; a duplicate is harmless, since a run is claimed
+    by a conditional update and runs once), and fill every model's free slots. Returns runs re-sent."""
+    resent = 0
+    now = timezone.now()
+    live = Evaluation.objects.filter(status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING])
+    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.RUNNING):
+        if not worker_gone(run.worker_host, run.worker_pid, run.updated_at):
+            continue
+        taken = EvaluationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker_pid=run.worker_pid, worker_host=run.worker_host)
+        if run.attempts >= settings.EVAL_MAX_ATTEMPTS:
+            taken.update(status=RunStatus.FAILED, finished_at=now,
+                         error=f"The worker running this stopped {run.attempts} times before it finished (restarted or out of memory); it was not tried again.")
+        else:
+            taken.update(status=RunStatus.QUEUED, output="", queued_at=now, worker_pid=None)
+    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.QUEUED):
+        _send_run(run.pk, run.queue)
+        resent += 1
+    for verdict in JudgeVerdict.objects.filter(evaluation__in=live, status__in=[JudgeStatus.QUEUED, JudgeStatus.RUNNING]):
+        if verdict.status == JudgeStatus.RUNNING:
+            if not worker_gone(verdict.worker_host, verdict.worker_pid, verdict.updated_at):
+                continue
+            JudgeVerdict.objects.filter(pk=verdict.pk, status=JudgeStatus.RUNNING, worker_pid=verdict.worker_pid).update(status=JudgeStatus.QUEUED)
+        _send_judgement(verdict.pk, verdict.evaluation.judge)
+    for evaluation in live:
+        for slug in evaluation.model_slugs:
+            dispatch(evaluation.pk, slug)
+        evaluation_settle(evaluation.pk)
+    return resent
+
+
+# --- Judging ------------------------------------------------------------------------------------------
+
+
+def _send_judgement(verdict_id: int, judge: LanguageModel | None) -> None:
+    from .tasks import evaluation_judge_execute
+
+    if judge is None:
+        JudgeVerdict.objects.filter(pk=verdict_id).update(status=JudgeStatus.FAILED, error="The judge model was removed from the catalogue.")
+        return
+    try:
+        evaluation_judge_execute.apply_async((verdict_id,), queue=queue_for(judge))
+    except Exception:
+        log.exception("Could not queue judgement %s", verdict_id)
+        JudgeVerdict.objects.filter(pk=verdict_id, status=JudgeStatus.QUEUED).update(status=JudgeStatus.FAILED, error=NOT_QUEUED)
+
+
+def judgements_queue_if_ready(*, evaluation: Evaluation, item_id: int) -> None:
+    """Once both answers of the pair (first repeat) are in, ask the judge in both orders."""
+    if not evaluation.judge_id or not evaluation.pair or evaluation.status == EvalStatus.CANCELLED:
+        return
+    done = EvaluationRun.objects.filter(evaluation=evaluation, item_id=item_id, repeat=0, model_slug__in=evaluation.pair,
+                                        status=RunStatus.DONE).count()
+    if done < 2:
+        return
+    judge = LanguageModel.objects.select_related("provider").filter(pk=evaluation.judge_id).first()
+    for order in ("ab", "ba"):
+        verdict, created = JudgeVerdict.objects.get_or_create(evaluation=evaluation, item_id=item_id, order=order,
+                                                              defaults={"judge_slug": evaluation.judge_slug})
+        if created:
+            transaction.on_commit(functools.partial(_send_judgement, verdict.pk, judge))
+
+
+# --- Votes --------------------------------------------------------------------------------------------
+
+
+def vote_record(*, evaluation: Evaluation, item: SuiteItem, voter, winner: str) -> ItemVote:
+    """The owner's verdict on one item between the first two models; a later vote replaces it."""
+    allowed = [*evaluation.pair, Verdict.TIE, Verdict.BOTH_BAD] if evaluation.pair else []
+    if winner not in allowed:
+        raise EvaluationRejected({"winner": [f"Give one of: {', '.join(allowed)}."]})
+    vote, _ = ItemVote.objects.update_or_create(evaluation=evaluation, item=item, voter=voter, defaults={"winner": winner})
+    return vote
+
+
+def review_order(evaluation: Evaluation, item: SuiteItem) -> tuple[str, str]:
+    """The pair in the order the review queue shows it: random per item, but the same on every
+    reload, and not guessable from the page (keyed with the secret key)."""
+    import hashlib
+
+    first, second = evaluation.pair
+    digest = hashlib.sha256(f"{settings.SECRET_KEY}:{evaluation.pk}:{item.pk}".encode()).digest()
+    return (first, second) if digest[0] % 2 == 0 else (second, first)
+
+
+def review_next_item(*, evaluation: Evaluation, voter) -> SuiteItem | None:
+    """The first item with both answers in and no vote from this voter yet."""
+    voted = ItemVote.objects.filter(evaluation=evaluation, voter=voter).values("item_id")
+    ready = (EvaluationRun.objects.filter(evaluation=evaluation, repeat=0, model_slug__in=evaluation.pair, status=RunStatus.DONE)
+             .values("item_id"))
+    candidates = SuiteItem.objects.filter(suite_id=evaluation.suite_id, pk__in=ready).exclude(pk__in=voted).order_by("position")
+    for item in candidates:
+        if EvaluationRun.objects.filter(evaluation=evaluation, item=item, repeat=0, model_slug__in=evaluation.pair, status=RunStatus.DONE).count() == 2:
+            return item
+    return None
+
+
+def evaluations_of(user):
+    return Evaluation.objects.filter(owner=user).select_related("suite")

@@ -1,0 +1,244 @@
+"""Pages for suites and evaluations. Thin: read the request, call a service, render."""
+
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from advisor.catalogue.models import LanguageModel
+
+from . import charts
+from .api import csv_response, own_evaluation
+from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm
+from .models import Suite
+from .report import evaluation_figures
+from .services import (
+    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_start, evaluations_of, review_next_item,
+    review_order, suite_create, suite_duplicate, suite_update, vote_record,
+)
+from .suite_input import items_as_jsonl
+
+REVIEW_CHOICES = [("left", "Left is better"), ("right", "Right is better"), ("tie", "Tie"), ("both_bad", "Both are bad")]
+
+
+def _visible_suite(request, suite_id) -> Suite:
+    suite = Suite.objects.visible_to(request.user).filter(pk=suite_id).first()
+    if suite is None:
+        raise Http404("No such suite.")
+    return suite
+
+
+def _own_evaluation(request, evaluation_id):
+    evaluation = own_evaluation(request.user, evaluation_id)
+    if evaluation is None:
+        raise Http404("No such evaluation.")
+    return evaluation
+
+
+def _add_errors(form, errors: dict) -> None:
+    for field, messages in errors.items():
+        for message in messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+# --- Suites ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def suite_list(request):
+    return render(request, "evaluations/suite_list.html", {"suites": Suite.objects.visible_to(request.user).prefetch_related("items")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def suite_new(request):
+    form = SuiteNewForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            suite = suite_create(owner=request.user, name=form.cleaned_data["name"], items=form.cleaned_data["items"],
+                                 description=form.cleaned_data["description"])
+        except EvaluationRejected as exc:
+            _add_errors(form, {"lines" if k == "items" else k: v for k, v in exc.errors.items()})
+        else:
+            return redirect(suite)
+    return render(request, "evaluations/suite_new.html", {"form": form})
+
+
+@login_required
+@require_GET
+def suite_detail(request, suite_id):
+    suite = _visible_suite(request, suite_id)
+    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def suite_edit(request, suite_id):
+    suite = _visible_suite(request, suite_id)
+    if not suite.editable_by(request.user):
+        raise Http404("No such suite of yours.")
+    if request.method == "POST":
+        form = SuiteEditForm(request.POST)
+        if form.is_valid():
+            try:
+                suite_update(suite=suite, name=form.cleaned_data["name"], items=form.cleaned_data["items_jsonl"],
+                             description=form.cleaned_data["description"])
+            except EvaluationRejected as exc:
+                _add_errors(form, {"items_jsonl": v for v in exc.errors.values()})
+            else:
+                return redirect(suite)
+    else:
+        form = SuiteEditForm(initial={"name": suite.name, "description": suite.description, "items_jsonl": items_as_jsonl(suite.items.all())})
+    return render(request, "evaluations/suite_edit.html", {"form": form, "suite": suite})
+
+
+@login_required
+@require_POST
+def suite_duplicate_view(request, suite_id):
+    return redirect(suite_duplicate(suite=_visible_suite(request, suite_id), owner=request.user))
+
+
+# --- Evaluations ----------------------------------------------------------------------------------------
+
+
+def _model_choices():
+    models = LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name")
+    return [(m.slug, f"{m.name}{'' if m.runnable_here else ' (not set up here)'}") for m in models]
+
+
+def _evaluation_form(request, data):
+    suites = [(str(s.id), f"{s.name}{' (sample)' if s.is_sample else ''}") for s in Suite.objects.visible_to(request.user)]
+    return EvaluationForm(data, suites=suites, model_choices=_model_choices())
+
+
+def _request_of(request, form) -> EvaluationRequest:
+    data = form.cleaned_data
+    return EvaluationRequest(
+        suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
+        temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
+        recommendation_id=str(data["recommendation"]) if data["recommendation"] else None,
+    )
+
+
+@login_required
+@require_GET
+def evaluation_list(request):
+    return render(request, "evaluations/evaluation_list.html", {"evaluations": evaluations_of(request.user)[:200]})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_new(request):
+    plan, plan_error = None, None
+    if request.method == "POST":
+        form = _evaluation_form(request, request.POST)
+        if form.is_valid():
+            try:
+                evaluation = evaluation_start(owner=request.user, request=_request_of(request, form))
+            except EvaluationRejected as exc:
+                _add_errors(form, exc.errors)
+            else:
+                return redirect(evaluation)
+    else:
+        initial = {"repeats": 1, "max_tokens": 128, "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
+        initial["models"] = request.GET.getlist("models") or ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
+        if "suite" not in initial:
+            first = Suite.objects.visible_to(request.user).filter(owner=request.user).first() or Suite.objects.visible_to(request.user).first()
+            initial["suite"] = str(first.id) if first else ""
+        form = _evaluation_form(request, initial)
+    # The worst case is shown before anything starts, for the values in the form.
+    if form.is_valid():
+        try:
+            plan = evaluation_plan(request=_request_of(request, form))
+        except EvaluationRejected as exc:
+            plan_error = "; ".join(m for messages in exc.errors.values() for m in messages)
+    context = {"form": form, "plan": plan, "plan_error": plan_error, "spend_cap": settings.EVAL_SPEND_CAP_USD}
+    if request.htmx and request.htmx.target == "plan":
+        return render(request, "evaluations/evaluation_new.html#plan", context)
+    return render(request, "evaluations/evaluation_new.html", context)
+
+
+def _report_context(evaluation) -> dict:
+    figures = evaluation_figures(evaluation)
+    return {
+        "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS,
+        "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
+        "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
+        "progress_by_model": [
+            {"model": m["model"], "name": m["name"], "finished": m["done"] + m["failed"], "total": m["runs"],
+             "percent": round(100 * (m["done"] + m["failed"]) / m["runs"]) if m["runs"] else 100}
+            for m in figures["models"]
+        ],
+    }
+
+
+@login_required
+@require_GET
+def evaluation_report(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    return render(request, "evaluations/report.html", _report_context(evaluation))
+
+
+@login_required
+@require_GET
+def evaluation_progress(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    response = render(request, "evaluations/report.html#live", _report_context(evaluation))
+    if evaluation.finished and request.htmx:
+        response.status_code = HttpResponseStopPolling.status_code  # the report is final
+    return response
+
+
+@login_required
+@require_POST
+def evaluation_cancel_view(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    evaluation_cancel(evaluation=evaluation)
+    return redirect(evaluation)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_review(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    if not evaluation.pair:
+        raise Http404("This evaluation has one model: nothing to review.")
+    if request.method == "POST":
+        item = get_object_or_404(evaluation.suite.items, pk=request.POST.get("item"))
+        choice = request.POST.get("choice")
+        left, right = review_order(evaluation, item)
+        winner = {"left": left, "right": right, "tie": "tie", "both_bad": "both_bad"}.get(choice)
+        if winner is None:
+            return HttpResponse("Pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400)
+        vote_record(evaluation=evaluation, item=item, voter=request.user, winner=winner)
+        return redirect("evaluation-review", evaluation.id)
+    item = review_next_item(evaluation=evaluation, voter=request.user)
+    answers = None
+    if item is not None:
+        left, right = review_order(evaluation, item)
+        outputs = {run.model_slug: run.output for run in evaluation.runs.filter(item=item, repeat=0, model_slug__in=evaluation.pair)}
+        answers = (outputs[left], outputs[right])
+    voted = evaluation.votes.filter(voter=request.user).count()
+    context = {"evaluation": evaluation, "item": item, "answers": answers, "choices": REVIEW_CHOICES, "voted": voted,
+               "items": evaluation.suite.items.count()}
+    return render(request, "evaluations/review.html", context)
+
+
+@login_required
+@require_GET
+def evaluation_export_csv(request, evaluation_id):
+    return csv_response(_own_evaluation(request, evaluation_id))
+
+
+@login_required
+@require_GET
+def evaluation_export_json(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    response = HttpResponse(json.dumps(evaluation_figures(evaluation), indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="evaluation-{evaluation.id}.json"'
+    return response
