@@ -57,8 +57,6 @@ def main():
     parser.add_argument("--port", type=int, default=8019)
     args = parser.parse_args()
 
-    from advisor.settings import PREPARED_MODELS_DIR as _unused  # noqa: F401  (settings create the broker folders)
-
     real_models = ROOT / "var" / "models"
     if os.environ.get("ADVISOR_MODELS_FROM"):
         real_models = Path(os.environ["ADVISOR_MODELS_FROM"])

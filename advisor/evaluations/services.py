@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel, Provider
@@ -401,7 +401,3 @@ def review_next_item(*, evaluation: Evaluation, voter) -> SuiteItem | None:
 
 def evaluations_of(user):
     return Evaluation.objects.filter(owner=user).select_related("suite")
-
-
-def suites_editable_q(user) -> Q:
-    return Q(owner_id=user.pk, is_sample=False)

@@ -88,6 +88,19 @@ class TrialRun(models.Model):
     predicted_tokens_per_s = models.FloatField(null=True, blank=True)
     worker_host = models.CharField(max_length=200, blank=True)
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
+    # The hybrid column (model_slug "hybrid", see hybrid_run.py): `model` is the SLM that answers
+    # first, `hybrid_llm` the one it escalates to when its confidence is under the threshold. When
+    # it escalated, `draft_output` keeps the SLM's draft and `output` is the LLM's answer.
+    hybrid_llm = models.ForeignKey(LanguageModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    hybrid_policy = models.ForeignKey("hybrid.HybridPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="trial_runs")
+    hybrid_threshold = models.FloatField(null=True, blank=True)
+    hybrid_signal = models.CharField(max_length=40, blank=True)
+    draft_output = models.TextField(blank=True)
+    routed_to = models.CharField(max_length=100, blank=True)
+    escalated = models.BooleanField(null=True, blank=True)
+    escalation_reason = models.CharField(max_length=300, blank=True)
+    # {"slm": {...}, "llm": {...} | None, "cascade": cascade_figures(...)}: each model's own figures.
+    hybrid_figures = models.JSONField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -100,6 +113,10 @@ class TrialRun(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def is_hybrid(self) -> bool:
+        return self.model_slug == "hybrid"
 
 
 class Vote(models.Model):

@@ -66,6 +66,7 @@ class TrialRequest:
     max_tokens: int = 256
     temperature: float = 0.0
     blind: bool = False
+    hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column
 
 
 def _check_limits(owner, request: TrialRequest, models: list[LanguageModel]) -> None:
@@ -96,7 +97,8 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
     # A model that cannot run here is never queued: it would load for a minute, fail and hold a worker.
     if blocked := [unrunnable_message(m, a) for m in models if not (a := model_availability(m)).runnable]:
         raise TrialRejected({"models": blocked})
-    _check_limits(owner, request, models)
+    plan = _hybrid_plan(owner, request)
+    _check_limits(owner, request, models + ([plan.slm] if plan else []))
 
     with transaction.atomic():
         trial = Trial.objects.create(
@@ -108,7 +110,37 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
             queue = "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
             # Sent after commit, so a worker never looks for a row that is not there yet.
             transaction.on_commit(functools.partial(_enqueue, run, queue))
+        if plan:
+            _hybrid_enqueue(trial, plan, position=len(models))
     return trial
+
+
+def _hybrid_plan(owner, request: TrialRequest):
+    from .hybrid_run import HybridRejected, hybrid_plan
+
+    if request.hybrid is None:
+        return None
+    try:
+        return hybrid_plan(owner=owner, spec=request.hybrid)
+    except HybridRejected as exc:
+        raise TrialRejected(exc.errors) from exc
+
+
+def _hybrid_enqueue(trial: Trial, plan, *, position: int) -> None:
+    from .hybrid_run import hybrid_run_create
+    from .tasks import trial_hybrid_run_execute
+
+    run = hybrid_run_create(trial=trial, plan=plan, position=position)
+    queue = "local" if plan.slm.provider.kind == Provider.Kind.TRANSFORMERS else "api"
+
+    def send():
+        try:
+            trial_hybrid_run_execute.apply_async((run.pk,), queue=queue, expires=settings.TRIAL_QUEUE_EXPIRE_S)
+        except Exception:
+            log.exception("Could not queue run %s", run.pk)
+            run_fail(run, NOT_QUEUED)
+
+    transaction.on_commit(send)
 
 
 def _enqueue(run: TrialRun, queue: str) -> None:

@@ -21,3 +21,23 @@ def trial_run_execute(run_id: int) -> None:
         if run is not None:
             services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
         raise
+
+
+@shared_task(
+    name="trials.hybrid_run_execute",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Two generations, one after the other: each has the trial's time limit.
+    soft_time_limit=2 * settings.TRIAL_SOFT_TIME_LIMIT_S + 15,
+    time_limit=2 * settings.TRIAL_HARD_TIME_LIMIT_S + 15,
+)
+def trial_hybrid_run_execute(run_id: int) -> None:
+    from .hybrid_run import trial_hybrid_run_execute as execute
+
+    try:
+        execute(run_id=run_id)
+    except Exception:
+        run = TrialRun.objects.filter(pk=run_id).first()
+        if run is not None:
+            services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
+        raise

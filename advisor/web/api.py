@@ -170,8 +170,16 @@ def _trial_create(request):
     form = TrialForm(fields, model_choices=[(slug, slug) for slug in data["models"]])
     if not form.is_valid():
         return errors_response(form.errors)
+    hybrid = None
+    if data.get("hybrid") is not None:
+        from advisor.trials.hybrid_run import HybridRejected, hybrid_spec_from_json
+
+        try:
+            hybrid = hybrid_spec_from_json(data["hybrid"])
+        except HybridRejected as exc:
+            return errors_response(exc.errors)
     try:
-        trial = trial_start(owner=request.api_user, request=TrialRequest(**form.cleaned_data))
+        trial = trial_start(owner=request.api_user, request=TrialRequest(**form.cleaned_data, hybrid=hybrid))
     except TrialRejected as exc:
         return errors_response(exc.errors, status=exc.status)
     return JsonResponse({"id": str(trial.id), "url": trial.get_absolute_url()}, status=201)

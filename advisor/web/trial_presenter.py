@@ -116,14 +116,26 @@ class RunView:
     def figure(self, name: str):
         return None if self.hidden else getattr(self.run, name)
 
+    @property
+    def hybrid(self) -> dict | None:
+        """The hybrid column's cascade (which model answered, why, the SLM's confidence, the draft set
+        aside and each model's figures); None for other runs. Blind, before the vote, only the phase
+        shows: the routed model, the draft and the figures would name the models."""
+        from advisor.trials.hybrid_run import hybrid_view
+
+        return hybrid_view(self.run, hidden=self.hidden) if self.run.is_hybrid else None
+
     def as_json(self) -> dict:
         run = self.run
         figures = ("queue_ms", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "peak_rss_mb")
-        return {
+        out = {
             "model": self.slug, "name": self.label, "status": run.status, "output": run.output,
             **{name: self.figure(name) for name in figures},
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
         }
+        if run.is_hybrid:
+            out |= self.hybrid
+        return out
 
 
 @dataclass(frozen=True)
@@ -235,7 +247,7 @@ def history_row(trial: Trial, owner) -> dict:
 def rerun_models(trial: Trial, user) -> list[str] | None:
     """The models a new trial may start from, or None while the trial is blind to `user`."""
     view = present_trial(trial, user)
-    return None if view.hidden else [rv.run.model_slug for rv in sorted(view.runs, key=lambda rv: rv.run.position)]
+    return None if view.hidden else [rv.run.model_slug for rv in sorted(view.runs, key=lambda rv: rv.run.position) if not rv.run.is_hybrid]
 
 
 def visible_runs_q(user) -> Q:
