@@ -55,13 +55,8 @@ INSTALLED_APPS = [
     "advisor.catalogue",
     "advisor.trials",
     "advisor.machines",
-<<<<<<< HEAD
-    "advisor.evaluations",
-    "advisor.hybrid",
-=======
     "advisor.hybrid",
     "advisor.evaluations",
->>>>>>> main
     "advisor.web",
 ]
 

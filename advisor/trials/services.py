@@ -23,7 +23,7 @@ from advisor.catalogue.models import LanguageModel, Provider
 from . import execution, runners
 from .availability import model_availability, unrunnable_message
 from .execution import ms
-from .pricing import trial_run_cost
+from .pricing import run_cost, trial_run_cost  # noqa: F401  (run_cost: evaluations import it from here)
 from .models import Status, Trial, TrialRun
 
 log = logging.getLogger(__name__)
