@@ -16,28 +16,28 @@ def big(db):
     return openai_model(slug=LLM, base_url="http://127.0.0.1:9/v1", hosted=True, input_price=2.5, output_price=10.0)
 
 
-def make_evaluation(owner, *, voted: int = 10):
+def make_evaluation(owner, *, voted: int = 10, slm: str = SLM, llm: str = LLM):
     """Items 0..9: the SLM's confidence 0.05, 0.15, … 0.95; the LLM costs $0.001 a request, the SLM nothing.
     Items 0–3 (the least sure) the owner voted for the LLM; 4–8 a tie; item 9 the judge called a tie
     in both orders. Item 10 has runs but no verdict; item 11's SLM run failed (nothing to replay)."""
     suite = Suite.objects.create(owner=owner, name="Hand-made")
-    evaluation = Evaluation.objects.create(owner=owner, suite=suite, model_slugs=[SLM, LLM], status="done", judge_slug=LLM)
+    evaluation = Evaluation.objects.create(owner=owner, suite=suite, model_slugs=[slm, llm], status="done", judge_slug=llm)
     for position in range(12):
         item = SuiteItem.objects.create(suite=suite, position=position, prompt=f"Prompt {position}")
         confidence = round(0.05 + 0.1 * position, 2) if position < 10 else 0.5
         EvaluationRun.objects.create(
-            evaluation=evaluation, item=item, model_slug=SLM, model_name="SLM", queue="local",
+            evaluation=evaluation, item=item, model_slug=slm, model_name="SLM", queue="local",
             status=RunStatus.FAILED if position == 11 else RunStatus.DONE, output="small answer", cost_usd=0.0,
             confidence={"score": confidence, "p10_token_prob": confidence})
-        EvaluationRun.objects.create(evaluation=evaluation, item=item, model_slug=LLM, model_name="LLM", queue="api",
+        EvaluationRun.objects.create(evaluation=evaluation, item=item, model_slug=llm, model_name="LLM", queue="api",
                                      status=RunStatus.DONE, output="big answer", cost_usd=0.001)
         if position >= voted or position >= 10:
             continue
         if position == 9:
             for order in ("ab", "ba"):
-                JudgeVerdict.objects.create(evaluation=evaluation, item=item, judge_slug=LLM, order=order, status=JudgeStatus.DONE, winner="tie")
+                JudgeVerdict.objects.create(evaluation=evaluation, item=item, judge_slug=llm, order=order, status=JudgeStatus.DONE, winner="tie")
         else:
-            ItemVote.objects.create(evaluation=evaluation, item=item, voter=owner, winner=LLM if position < 4 else "tie")
+            ItemVote.objects.create(evaluation=evaluation, item=item, voter=owner, winner=llm if position < 4 else "tie")
     return evaluation
 
 

@@ -115,11 +115,16 @@ def trial_new(request):
     plan = try_models(checks.result, recommendation=checks) if checks else None
     notes = []
     rerun_blind = False
+    from advisor.hybrid.trial_form import add_hybrid_field, hybrid_spec_from_form
+
     if request.method == "POST":
         form = TrialForm(request.POST, model_choices=choices)
+        add_hybrid_field(form, request.user)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            hybrid = hybrid_spec_from_form(data)
             try:
-                trial = trial_start(owner=request.user, request=TrialRequest(**form.cleaned_data))
+                trial = trial_start(owner=request.user, request=TrialRequest(**data, hybrid=hybrid))
             except TrialRejected as exc:
                 for field, messages in exc.errors.items():
                     for message in messages:
@@ -147,6 +152,7 @@ def trial_new(request):
                     selected, notes = trial_default_models(user=request.user, wanted=models)
                 initial["models"] = selected
         form = TrialForm(initial=initial, model_choices=choices)
+        add_hybrid_field(form, request.user, initial=request.GET.get("hybrid_policy"))
     groups = trial_model_groups(selected, plan.stand_ins() if plan else None)
     return render(request, "web/trial_new.html", {"form": form, "model_groups": groups, "model_notes": notes,
                                                   "checks": checks, "plan": plan, "rerun_blind": rerun_blind})
