@@ -55,7 +55,7 @@ def calibration_chart_svg(replay: dict, chosen_threshold: float | None = None) -
             parts.append(f'<circle cx="{x(share):.1f}" cy="{y(quality):.1f}" r="7" fill="none" stroke="{COLOURS["chosen"]}" stroke-width="2.5" data-testid="chosen-point"/>')
 
     legend_x = PAD_LEFT + plot_w + 14
-    for row, (series, label) in enumerate((("cascade", "cascade (SLM confidence)"), ("random", "random router"),
+    for row, (series, label) in enumerate((("cascade", "cascade"), ("random", "random router"),
                                            ("oracle", "oracle"), ("chosen", "chosen threshold"))):
         ly = PAD_TOP + 12 + row * 20
         dash = {"random": ' stroke-dasharray="5 4"', "oracle": ' stroke-dasharray="2 3"'}.get(series, "")
