@@ -85,3 +85,34 @@ def test_a_saved_policy_drives_the_column(worker, signed_in, user, bundled_model
     runs, _ = run_hybrid(signed_in, bundled_model, served_model, policy=policy)
     assert runs["hybrid"]["policy"] == str(policy.id) and runs["hybrid"]["threshold"] == 1.0
     assert runs["hybrid"]["escalated"] is True
+
+
+def test_a_blind_trial_hides_which_model_the_hybrid_routed_to_until_the_vote(signed_in, user, bundled_model):
+    from advisor.trials.models import Trial, Vote
+
+    from .conftest import openai_model
+
+    llm = openai_model(slug="hosted-llm", base_url="http://127.0.0.1:9/v1", hosted=True, input_price=2.5, output_price=10.0)
+    trial = Trial.objects.create(owner=user, prompt=PROMPT, blind=True)
+    TrialRun.objects.create(trial=trial, position=0, model=bundled_model, model_slug=bundled_model.slug, model_name="SLM", status="done", output="red")
+    hybrid = TrialRun.objects.create(
+        trial=trial, position=1, model=bundled_model, model_slug="hybrid", model_name="Hybrid: SLM → hosted-llm", status="done",
+        output="red, green, blue", draft_output="red", hybrid_llm=llm, hybrid_threshold=0.5, routed_to="hosted-llm", escalated=True,
+        escalation_reason="Confidence 0.31 is under the threshold 0.50.", confidence={"p10_token_prob": 0.31, "score": 0.31},
+        hybrid_figures={"slm": {"name": "SLM", "total_ms": 900, "cost_usd": 0.0}, "llm": {"name": "hosted-llm", "total_ms": 700, "cost_usd": 0.001},
+                        "cascade": {"escalated": True, "total_ms": 1600, "added_latency_ms": 700, "cost_usd": 0.001}})
+    body = signed_in.get(f"/api/trials/{trial.id}").json()
+    shown = next(run for run in body["runs"] if run["output"] == "red, green, blue")
+    assert shown["model"] is None and shown["routed_to"] is None and shown["confidence"] is None and shown["draft_output"] is None
+    assert "hosted-llm" not in json.dumps(body)
+    page = signed_in.get(f"/trials/{trial.id}/").content.decode()
+    assert "hosted-llm" not in page and 'data-testid="hybrid-draft"' not in page
+
+    Vote.objects.create(trial=trial, voter=user, choice="tie")
+    body = signed_in.get(f"/api/trials/{trial.id}").json()
+    shown = next(run for run in body["runs"] if run["model"] == "hybrid")
+    assert shown["routed_to"] == "hosted-llm" and shown["escalated"] is True and shown["draft_output"] == "red"
+    assert shown["confidence"]["p10_token_prob"] == 0.31 and shown["cascade"]["added_latency_ms"] == 700
+    page = signed_in.get(f"/trials/{trial.id}/").content.decode()
+    assert 'data-testid="hybrid-draft"' in page and "Answered by hosted-llm" in page and "900 ms + hosted-llm 700 ms" in page
+    assert hybrid.is_hybrid
