@@ -159,6 +159,10 @@ TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
 TRIAL_STALE_AFTER_S = int(os.environ.get("TRIAL_STALE_AFTER_S", str(TRIAL_HARD_TIME_LIMIT_S + 60)))
 # A run no worker has picked up after this long is failed (and its message expires unrun).
 TRIAL_QUEUE_EXPIRE_S = int(os.environ.get("TRIAL_QUEUE_EXPIRE_S", "1800"))
+# How often each worker reports that it is alive (advisor/machines/heartbeat.py), and how often it
+# sweeps runs whose worker is gone (web requests never do).
+WORKER_HEARTBEAT_S = float(os.environ.get("WORKER_HEARTBEAT_S", "10"))
+TRIAL_SWEEP_EVERY_S = float(os.environ.get("TRIAL_SWEEP_EVERY_S", "30"))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 # Local models each worker process loads when it starts (comma-separated catalogue weights; empty: none).

@@ -19,5 +19,5 @@ def trial_run_execute(run_id: int) -> None:
         # Whatever broke, the run must not stay queued or running for ever.
         run = TrialRun.objects.filter(pk=run_id).first()
         if run is not None:
-            services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
+            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"))
         raise

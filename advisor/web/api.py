@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from advisor.trials.models import Trial
-from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .advice import recommendation_create
 from .forms import AdvisorForm, TrialForm
@@ -142,7 +142,6 @@ def trial_api(request, trial_id):
     trial = Trial.objects.filter(pk=trial_id).first() if is_uuid(trial_id) else None
     if trial is None or not can_view_trial(request.api_user, trial):
         return JsonResponse({"errors": {"id": ["No such trial."]}}, status=404)
-    runs_sweep(trial.runs.all())
     return JsonResponse(trial_json(trial))
 
 

@@ -13,7 +13,7 @@ from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
 from advisor.trials import stats
 from advisor.trials.models import Trial, Vote
-from advisor.trials.services import TrialRejected, TrialRequest, runs_sweep, trial_start
+from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
 from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_preview, try_models
@@ -145,7 +145,6 @@ def _names_hidden(request, trial: Trial) -> bool:
 @require_GET
 def trial(request, trial_id):
     trial = _viewable_trial(request, trial_id)
-    runs_sweep(trial.runs.all())
     runs = list(trial.runs.all())
     vote = trial.votes.filter(voter_id=request.user.pk).first() if request.user.is_authenticated else None
     context = {
@@ -160,7 +159,6 @@ def trial(request, trial_id):
 def trial_run(request, trial_id, position):
     trial = _viewable_trial(request, trial_id)
     run = get_object_or_404(trial.runs, position=position)
-    runs_sweep(trial.runs.filter(pk=run.pk))
     run.refresh_from_db()
     context = {"trial": trial, "run": run, "hide_names": _names_hidden(request, trial), "poll_ms": settings.TRIAL_POLL_MS}
     response = render(request, "web/trial.html#run", context)
