@@ -173,6 +173,10 @@ TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
 TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
 # What an hour of this machine costs, to price local runs (labelled as such on the page).
 LOCAL_HARDWARE_USD_PER_HOUR = float(os.environ.get("LOCAL_HARDWARE_USD_PER_HOUR", "0.10"))
+# Provider entries: variables allowed as API key variables beyond *_API_KEY/*_KEY/*_TOKEN names
+# (comma-separated), and whether a base URL may point at a link-local/cloud metadata address.
+PROVIDER_API_KEY_ENV_ALLOWED = env_list("PROVIDER_API_KEY_ENV_ALLOWED", "")
+PROVIDER_ALLOW_LINK_LOCAL_URLS = os.environ.get("PROVIDER_ALLOW_LINK_LOCAL_URLS", "") == "1"
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # torch threads for local generation; leaves room for API runs on small machines.

@@ -1,7 +1,9 @@
 """Shared set-up for the benchmark scripts: Django on a scratch database, a loopback server."""
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,13 +41,60 @@ def start_loopback_server(port: int) -> subprocess.Popen:
         cwd=folder.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    return process
+            except OSError:
+                time.sleep(0.2)
+    except BaseException:
+        stop_process(process)
+        raise
+    stop_process(process)
     raise SystemExit("transformers serve did not start")
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 20) -> bool:
+    """TERM the process (its own session's leader) and wait; KILL its whole group if it does not
+    exit in time, and any children it left behind. Returns whether it exited on TERM alone.
+
+    Only the leader gets TERM: sent to a Celery worker's whole group it kills the pool children while
+    one holds the pool's queue lock, and the main process then waits on that lock at exit for ever
+    (what left bench_stream_lag's worker running, deaf to TERM and QUIT)."""
+    exited = True
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            exited = False
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    return exited
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def stopped_on_exit():
+    """Yields a list; every process appended to it is stopped when the block ends, fails, or is
+    interrupted (Ctrl-C, or TERM, which is turned into KeyboardInterrupt meanwhile)."""
+    processes: list[subprocess.Popen] = []
+    previous = signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        yield processes
+    finally:
+        for process in reversed(processes):
+            if not stop_process(process):
+                print(f"process {process.args[0]} ignored TERM and was killed", file=sys.stderr)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def percentile(values, fraction: float) -> float:

@@ -42,14 +42,26 @@ def wait_for(predicate, timeout: float, what: str):
     raise TimeoutError(f"gave up waiting for {what} after {timeout} s")
 
 
-def stop_process(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
+def stop_process(process: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20) -> bool:
+    """Signal the process (its own session's leader) and wait; KILL its whole group if it does not
+    exit in time, and any children it left. Returns whether it exited on `sig` alone.
+
+    Only the leader is signalled: TERM to a Celery worker's whole group kills its pool children while
+    one holds the pool's queue lock, and the main process then waits on that lock at exit for ever."""
+    exited = True
     if process.poll() is None:
-        os.killpg(process.pid, sig)
+        process.send_signal(sig)
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            exited = False
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # children that outlived their parent
+    except ProcessLookupError:
+        pass
+    return exited
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +120,8 @@ def start_worker(env: dict, *, name: str, log_path: Path) -> subprocess.Popen:
 def celery_worker_process(django_db_setup, django_db_blocker, prepared_bundled_model):
     """A real worker on the embedded default (filesystem broker, the test database)."""
     log_path = settings.DATA_DIR / "worker-test.log"
-    process = start_worker(worker_env(), name=f"test{os.getpid()}", log_path=log_path)
+    # Beats and sweeps every second or two, so tests can watch the worker do them.
+    process = start_worker(worker_env(WORKER_HEARTBEAT_S="1", TRIAL_SWEEP_EVERY_S="2"), name=f"test{os.getpid()}", log_path=log_path)
     yield process
     stop_process(process)
 
