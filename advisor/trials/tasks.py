@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from . import services, worker_signals
 from .models import TrialRun
 
 
@@ -13,6 +13,7 @@ from .models import TrialRun
     time_limit=settings.TRIAL_HARD_TIME_LIMIT_S + 15,
 )
 def trial_run_execute(run_id: int) -> None:
+    worker_signals.preload_wait()
     try:
         services.trial_run_execute(run_id=run_id)
     except Exception:

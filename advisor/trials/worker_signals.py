@@ -67,14 +67,34 @@ def stop_heartbeat(**kwargs):
             log.exception("Could not record that worker %s stopped", name)
 
 
+_preloaded = threading.Event()
+_preloaded.set()  # nothing to wait for outside a pool process
+
+
 @worker_process_init.connect
 def preload_local_models(**kwargs):
     # Without this a worker process's first local run pays the model load (~4 s here) as time to
-    # first token, which makes the SLM look slower than it is.
-    from .runners import RunError, local
+    # first token, which makes the SLM look slower than it is. On a thread, because a pool process
+    # reads its stop sentinel only once this signal returns: importing torch and loading the weights
+    # inline (5-25 s on a busy 2-core machine) kept a TERMed idle worker waiting that long.
+    _preloaded.clear()
+    threading.Thread(target=_preload, name="preload-models", daemon=True).start()
 
-    for weights_spec in settings.TRIAL_PRELOAD_MODELS:
-        try:
-            local.load(weights_spec)
-        except RunError as exc:
-            log.warning("Could not preload %s: %s", weights_spec, exc)
+
+def _preload() -> None:
+    try:
+        if settings.TRIAL_PRELOAD_MODELS:
+            from .runners import RunError, local
+
+            for weights_spec in settings.TRIAL_PRELOAD_MODELS:
+                try:
+                    local.load(weights_spec)
+                except RunError as exc:
+                    log.warning("Could not preload %s: %s", weights_spec, exc)
+    finally:
+        _preloaded.set()
+
+
+def preload_wait(timeout: float = 600) -> None:
+    """Block a task until this process's preload is over, so a run never loads a model twice at once."""
+    _preloaded.wait(timeout)

@@ -103,6 +103,7 @@ def stream(target: RunTarget, request: GenerationRequest):
     client = client_for(target, request)
     yield Loading(f"Connecting to {urlparse(target.base_url).hostname}…")
     usage = None
+    answering = False  # the server has answered 200: a connection error from here on is a broken stream
     try:
         response = client.chat.completions.create(
             model=target.remote_name,
@@ -112,6 +113,7 @@ def stream(target: RunTarget, request: GenerationRequest):
             stream=True,
             stream_options={"include_usage": True},
         )
+        answering = True
         with response:
             for chunk in response:
                 if chunk.usage is not None:
@@ -122,6 +124,9 @@ def stream(target: RunTarget, request: GenerationRequest):
     except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
         # The details stay in the server log (scrubbed of the key); the user gets words to act on.
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
+        if answering and not isinstance(exc, (openai.APIStatusError, openai.APITimeoutError)):
+            raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
+                           "(the connection closed mid-stream); the text so far is kept. Try again.") from exc
         raise RunError(user_message(exc, target)) from exc
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
