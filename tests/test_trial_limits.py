@@ -51,13 +51,10 @@ def test_limits_check_takes_a_batch_of_planned_runs(user, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_starts_cannot_all_pass_the_in_flight_limit(user, settings):
+def test_concurrent_starts_cannot_all_pass_the_in_flight_limit(user, settings, monkeypatch):
     settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = 2
     model = openai_model(slug="free-concurrent", base_url="http://127.0.0.1:9/v1")
-    from advisor.trials import queueing
-
-    original = queueing.run_enqueue
-    queueing_calls = []
+    monkeypatch.setattr(services.transaction, "on_commit", lambda callback: None)  # no broker here: runs stay queued
     barrier = threading.Barrier(6)
     outcomes = []
 
@@ -71,16 +68,10 @@ def test_concurrent_starts_cannot_all_pass_the_in_flight_limit(user, settings):
         finally:
             connection.close()
 
-    # No broker in this test: the runs stay queued.
-    import advisor.trials.starting as starting
-    starting.run_enqueue = lambda run, queue: queueing_calls.append(run.pk)
-    try:
-        threads = [threading.Thread(target=attempt) for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        starting.run_enqueue = original
+    threads = [threading.Thread(target=attempt) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert sorted(outcomes) == ["refused"] * 4 + ["started"] * 2
     assert TrialRun.objects.filter(trial__owner=user).count() == 2

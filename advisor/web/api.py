@@ -139,7 +139,7 @@ def _trial_create(request):
 @require_GET
 @signed_in
 def trial_api(request, trial_id):
-    trial = Trial.objects.filter(pk=trial_id).first() if is_uuid(trial_id) else None
+    trial = Trial.objects.prefetch_related("runs").filter(pk=trial_id).first() if is_uuid(trial_id) else None
     if trial is None or not can_view_trial(request.api_user, trial):
         return JsonResponse({"errors": {"id": ["No such trial."]}}, status=404)
     return JsonResponse(trial_json(trial))
