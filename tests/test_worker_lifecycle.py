@@ -42,7 +42,7 @@ def test_a_run_failed_underneath_its_worker_stays_failed_and_the_worker_stops_ge
     trial = services.trial_start(owner=user, request=services.TrialRequest(
         prompt="Write a very long story about a lighthouse keeper.", models=[bundled_model.slug], max_tokens=600))
     run = trial.runs.get()
-    wait_for(lambda: (r := TrialRun.objects.get(pk=run.pk)).status == Status.RUNNING and r.output, 90, "the run to stream")
+    wait_for(lambda: (r := TrialRun.objects.get(pk=run.pk)).status == Status.RUNNING and r.output, 240, "the run to stream")
     run.refresh_from_db()
     # What a redelivered message or the sweep does while the first worker is still generating.
     services.run_fail(run, services.WORKER_GONE)
