@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
+from advisor.processes import stop_process  # noqa: E402  (after the path is set)
+
 
 def django_on_scratch_database() -> Path:
     scratch = Path(tempfile.mkdtemp(prefix="advisor-bench-"))
@@ -53,29 +55,6 @@ def start_loopback_server(port: int) -> subprocess.Popen:
         raise
     stop_process(process)
     raise SystemExit("transformers serve did not start")
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 20) -> bool:
-    """TERM the process (its own session's leader) and wait; KILL its whole group if it does not
-    exit in time, and any children it left behind. Returns whether it exited on TERM alone.
-
-    Only the leader gets TERM: sent to a Celery worker's whole group it kills the pool children while
-    one holds the pool's queue lock, and the main process then waits on that lock at exit for ever
-    (what left bench_stream_lag's worker running, deaf to TERM and QUIT)."""
-    exited = True
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            exited = False
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    return exited
 
 
 def _interrupted(signum, frame):

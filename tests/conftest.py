@@ -1,7 +1,6 @@
 """Shared fixtures: catalogue rows, a real Celery worker, a real OpenAI-compatible server on loopback."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from advisor.catalogue.models import LanguageModel, Provider
+from advisor.processes import stop_process  # noqa: F401  (tests import it from here)
 from advisor.trials.runners import weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,28 +40,6 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.1)
     raise TimeoutError(f"gave up waiting for {what} after {timeout} s")
-
-
-def stop_process(process: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20) -> bool:
-    """Signal the process (its own session's leader) and wait; KILL its whole group if it does not
-    exit in time, and any children it left. Returns whether it exited on `sig` alone.
-
-    Only the leader is signalled: TERM to a Celery worker's whole group kills its pool children while
-    one holds the pool's queue lock, and the main process then waits on that lock at exit for ever."""
-    exited = True
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            exited = False
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # children that outlived their parent
-    except ProcessLookupError:
-        pass
-    return exited
 
 
 @pytest.fixture(scope="session")
