@@ -47,7 +47,7 @@ def main():
     env = dict(os.environ, DATABASE_URL=f"sqlite:///{scratch / 'lag.sqlite3'}", TRIAL_TOKEN_TRACE=str(trace),
                ADVISOR_DATA_DIR=str(scratch), DJANGO_SETTINGS_MODULE="advisor.settings")
     env.pop("CELERY_BROKER_URL", None)
-    (scratch / "models").symlink_to(ROOT / "var" / "models")
+    (scratch / "models").symlink_to(Path(os.environ.get("ADVISOR_DATA_DIR", ROOT / "var")).resolve() / "models")
     manage = [str(BIN / "python"), "manage.py"]
     subprocess.run(manage + ["migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     subprocess.run(manage + ["seed_catalogue"], cwd=ROOT, env=env, check=True, capture_output=True)
