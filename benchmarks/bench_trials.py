@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from _setup import django_on_scratch_database, start_loopback_server
+from _setup import django_on_scratch_database, start_loopback_server, stop_process
 
 PROMPT = "Explain in a paragraph why the sky is blue."
 
@@ -91,7 +91,7 @@ def main():
             app_ttft.append(app_run("smollm2-135m-instruct-served").ttft_ms)
             direct.append(direct_ttft())
     finally:
-        server.terminate()
+        stop_process(server)
 
     med = statistics.median
     print(f"rounds: {args.rounds}, max_tokens: {args.max_tokens}, torch threads: {torch.get_num_threads()}")

@@ -16,7 +16,8 @@ def sse_chunk(content: str | None = None, usage: dict | None = None) -> bytes:
 
 class FaultServer:
     """Answers each POST with the next scripted reply (the last one repeats):
-    ("status", code, body), or ("stream", words, ending) with ending "usage", "no_usage" or "drop"."""
+    ("status", code, body), or ("stream", words, ending) with ending "usage", "no_usage" or "drop";
+    a fourth item in a stream reply replaces the usage the server reports (e.g. negative counts)."""
 
     def __init__(self, replies: list[tuple]):
         self.replies = list(replies)
@@ -44,7 +45,7 @@ class FaultServer:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                _, words, ending = reply
+                _, words, ending, *custom_usage = reply
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -52,7 +53,8 @@ class FaultServer:
                 for word in words:
                     self._chunk(sse_chunk(word))
                 if ending == "usage":
-                    self._chunk(sse_chunk(usage={"prompt_tokens": 7, "completion_tokens": len(words), "total_tokens": 7 + len(words)}))
+                    usage = custom_usage[0] if custom_usage else {"prompt_tokens": 7, "completion_tokens": len(words), "total_tokens": 7 + len(words)}
+                    self._chunk(sse_chunk(usage=usage))
                 if ending != "drop":
                     self._chunk(b"data: [DONE]\n\n")
                     self.wfile.write(b"0\r\n\r\n")

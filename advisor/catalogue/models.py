@@ -17,6 +17,20 @@ def validate_http_url(value: str) -> None:
         raise ValidationError("Enter an http:// or https:// URL.")
 
 
+def validate_api_key_env(value: str) -> None:
+    from advisor.trials.runners.endpoint_rules import api_key_env_problem
+
+    if problem := api_key_env_problem(value):
+        raise ValidationError(problem)
+
+
+def validate_base_url(value: str) -> None:
+    from advisor.trials.runners.endpoint_rules import base_url_problem
+
+    if problem := base_url_problem(value):
+        raise ValidationError(problem)
+
+
 def validate_task_scores(value) -> None:
     if not isinstance(value, dict):
         raise ValidationError("Give an object of task name → score between 0 and 1.")
@@ -50,9 +64,9 @@ class Provider(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    base_url = models.URLField(blank=True, validators=[validate_http_url], help_text="OpenAI-compatible providers only, e.g. https://api.openai.com/v1")
+    base_url = models.URLField(blank=True, validators=[validate_http_url, validate_base_url], help_text="OpenAI-compatible providers only, e.g. https://api.openai.com/v1")
     api_key_env = models.CharField(
-        "API key variable", max_length=100, blank=True, validators=[env_var_name],
+        "API key variable", max_length=100, blank=True, validators=[env_var_name, validate_api_key_env],
         help_text="The name of the environment variable that holds the key. The key itself is never stored.",
     )
     hosted = models.BooleanField(default=True, help_text="Runs on a third party's servers (data leaves your machines).")

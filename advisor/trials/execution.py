@@ -95,8 +95,9 @@ def generate(
     begun = time.monotonic()
     first_token_at = None
     usage = runners.Usage(None, None)
+    events = runners.stream(target_for(model), request)
     try:
-        for event in runners.stream(target_for(model), request):
+        for event in events:
             if isinstance(event, runners.Token):
                 measurement.output += event.text
                 if first_token_at is None:
@@ -111,6 +112,9 @@ def generate(
                 usage = event
     except BaseException as exc:
         measurement.total_ms = ms(time.monotonic() - begun)
+        # Closing the runner's generator now (not when it is collected) stops its generation: a
+        # callback that raised (the run was failed underneath) must not leave the model generating.
+        getattr(events, "close", lambda: None)()
         raise GenerationFailed(exc, measurement) from exc
 
     ended = time.monotonic()

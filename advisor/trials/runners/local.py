@@ -12,7 +12,7 @@ import time
 
 import torch
 from django.conf import settings
-from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
 from . import weights
 from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
@@ -21,6 +21,16 @@ log = logging.getLogger(__name__)
 
 _loaded: dict[str, tuple] = {}
 _load_lock = threading.Lock()
+
+
+class _StopWhenSet(StoppingCriteria):
+    """Ends generation once the consumer has gone (a run failed underneath its worker)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 class CountingStreamer(TextIteratorStreamer):
@@ -116,11 +126,14 @@ def stream(target: RunTarget, request: GenerationRequest):
     streamer = CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=request.time_limit_s + 30)
     failure: list[BaseException] = []
 
+    stop = threading.Event()
+
     def generate():
         try:
             set_threads()
             with torch.inference_mode():
-                model.generate(**kwargs, streamer=streamer, max_time=request.time_limit_s)
+                model.generate(**kwargs, streamer=streamer, max_time=request.time_limit_s,
+                               stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)]))
         except BaseException as exc:  # handed to the consumer below
             failure.append(exc)
             streamer.end()
@@ -128,9 +141,13 @@ def stream(target: RunTarget, request: GenerationRequest):
     started = time.monotonic()
     thread = threading.Thread(target=generate, name="generate", daemon=True)
     thread.start()
-    for text in streamer:
-        if text:
-            yield Token(text)
+    try:
+        for text in streamer:
+            if text:
+                yield Token(text)
+    finally:
+        # The consumer stopped early (closed this generator or raised): stop generating too.
+        stop.set()
     thread.join()
     if failure:
         raise RunError(f"The model failed while generating: {failure[0]}")
