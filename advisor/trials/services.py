@@ -19,6 +19,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel, Provider
+from advisor.machines.prediction import run_speed_record
 
 from . import execution, runners
 from .execution import ms
@@ -200,6 +201,7 @@ def trial_run_execute(*, run_id: int) -> None:
     for name in ("output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
                  "cost_basis", "peak_rss_mb", "confidence"):
         setattr(run, name, getattr(measured, name))
+    run_speed_record(run=run, measured=measured)  # runtime, precision, the advisor's estimate beside the measurement
     run.finished_at = timezone.now()
     run.progress = ""
     if measured.timed_out:

@@ -8,6 +8,7 @@ import openai
 from django.conf import settings
 
 from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
+from .confidence import confidence_summary
 
 
 def client_for(target: RunTarget, request: GenerationRequest) -> openai.OpenAI:
@@ -69,15 +70,9 @@ def stream(target: RunTarget, request: GenerationRequest):
     client = client_for(target, request)
     yield Loading(f"Connecting to {target.base_url}…")
     usage = None
+    logprobs: list[float] = []
     try:
-        response = client.chat.completions.create(
-            model=target.remote_name,
-            messages=request.messages(),
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        response = _create(client, target, request)
         with response:
             for chunk in response:
                 if chunk.usage is not None:
@@ -85,6 +80,7 @@ def stream(target: RunTarget, request: GenerationRequest):
                 for choice in chunk.choices:
                     if choice.delta and choice.delta.content:
                         yield Token(choice.delta.content)
+                    logprobs.extend(_token_logprobs(choice))
     except openai.OpenAIError as exc:
         raise RunError(user_message(exc, target)) from exc
     except Exception as exc:  # a stream cut mid-way surfaces as a transport error
@@ -92,4 +88,25 @@ def stream(target: RunTarget, request: GenerationRequest):
     yield Usage(
         input_tokens=usage.prompt_tokens if usage else None,
         output_tokens=usage.completion_tokens if usage else None,
+        confidence=confidence_summary(logprobs),
     )
+
+
+def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest):
+    arguments = dict(
+        model=target.remote_name, messages=request.messages(), max_tokens=request.max_tokens,
+        temperature=request.temperature, stream=True, stream_options={"include_usage": True},
+    )
+    try:
+        # The tokens' log-probabilities give the run's confidence where the provider returns them.
+        return client.chat.completions.create(**arguments, logprobs=True)
+    except openai.BadRequestError as exc:
+        if "logprob" not in str(exc).lower():
+            raise
+        # Some servers and models reject the parameter: run without a confidence rather than fail.
+        return client.chat.completions.create(**arguments)
+
+
+def _token_logprobs(choice) -> list[float]:
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    return [float(item.logprob) for item in content if getattr(item, "logprob", None) is not None]
