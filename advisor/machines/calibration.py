@@ -100,7 +100,11 @@ def calibration_for(*, runtime: str, machine: dict | None, hostname: str | None 
     if not samples:
         return SpeedCalibration(runtime, bandwidth, EFFICIENCY, 0.0, 0, measured)
     efficiency, fixed = fit([(gb / bw, 1 / tps) for gb, bw, tps in samples])
-    # Fitted against each sample's own bandwidth; predictions use today's.
+    # A copy test on a shared machine varies from one probe to the next: predict with the median of
+    # the bandwidths the fit was made with, which is what its efficiency and fixed cost go with.
+    probed = [bw for _, bw, _ in samples if bw > 0]
+    if probed:
+        bandwidth, measured = round(statistics.median(probed), 1), True
     return SpeedCalibration(runtime, bandwidth, efficiency, fixed, len(samples), measured)
 
 

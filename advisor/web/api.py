@@ -163,6 +163,9 @@ def trial_json(trial: Trial) -> dict:
                 "input_tokens": run.input_tokens, "output_tokens": run.output_tokens, "tokens_per_s": run.tokens_per_s,
                 "cost_usd": run.cost_usd, "cost_basis": run.cost_basis or None, "peak_rss_mb": run.peak_rss_mb,
                 "progress": run.progress or None, "error": run.error or None,
+                # Local runs: what ran, and the advisor's estimate for the worker's machine beside tokens_per_s.
+                "runtime": run.runtime or None, "precision": run.precision or None,
+                "predicted_tokens_per_s": run.predicted_tokens_per_s, "confidence": run.confidence,
             }
             for run in runs
         ],

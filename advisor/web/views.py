@@ -37,6 +37,14 @@ def catalogue(request):
     return render(request, "web/catalogue.html", context)
 
 
+@require_GET
+def catalogue_speeds(request):
+    from advisor.machines.report import speed_rows
+
+    rows, context = speed_rows()
+    return render(request, "web/catalogue_speeds.html", {"rows": rows, **context})
+
+
 @require_http_methods(["GET", "POST"])
 def advisor(request):
     machine = None
