@@ -94,7 +94,8 @@ def calibration_for(*, runtime: str, machine: dict | None, hostname: str | None 
         table = GPU_BANDWIDTH_GBS if machine.get("gpu_vram_gb") else CPU_BANDWIDTH_GBS
         bandwidth, measured = float(table.get(target, CPU_BANDWIDTH_GBS["laptop"])), False
     samples = list(
-        SpeedSample.objects.filter(hostname=hostname, runtime=runtime, output_tokens__gte=MIN_SAMPLE_TOKENS, tokens_per_s__gt=0)
+        SpeedSample.objects.filter(hostname=hostname, runtime=runtime, output_tokens__gte=MIN_SAMPLE_TOKENS, tokens_per_s__gt=0,
+                                   bandwidth_gbs__gt=0)
         .values_list("gb_per_token", "bandwidth_gbs", "tokens_per_s")[:RECENT_SAMPLES]
     )
     if not samples:

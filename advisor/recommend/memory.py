@@ -101,6 +101,11 @@ def bandwidth_gbs(hardware: Hardware) -> float:
 def tokens_per_s(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, streams: int = 1) -> float:
     """Tokens/s summed over `streams` requests decoded together (1: one request's speed)."""
     read_per_step = weights_gb(model.params_b or 0, quantization) + streams * kv_cache_gb(model, tokens)
+    if hardware.measured_speed:
+        # Calibrated on this machine: the measured bandwidth, the fitted efficiency, and the fixed
+        # cost of each step that reading the weights does not explain (most of a small model's time).
+        bandwidth, efficiency, per_step_s = hardware.measured_speed
+        return streams / (max(read_per_step, 1e-3) / (bandwidth * efficiency) + per_step_s)
     return streams * bandwidth_gbs(hardware) * EFFICIENCY / max(read_per_step, 1e-3)
 
 

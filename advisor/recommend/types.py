@@ -19,6 +19,9 @@ class Hardware:
     target: str
     ram_gb: float
     gpu_vram_gb: float = 0.0
+    # "This machine" once measured: (bandwidth GB/s, efficiency, fixed seconds per token) fitted from
+    # runs on this installation (advisor/machines/calibration.py); None: the hardware class's figures.
+    measured_speed: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)
