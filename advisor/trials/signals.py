@@ -18,10 +18,10 @@ def sweep_runs_of_dead_workers(**kwargs):
 def preload_local_models(**kwargs):
     # Without this a worker process's first local run pays the model load (~4 s here) as time to
     # first token, which makes the SLM look slower than it is.
-    from .runners import RunError, local
+    from .runners import RunError, preload
 
     for weights_spec in settings.TRIAL_PRELOAD_MODELS:
         try:
-            local.load(weights_spec)
+            preload(weights_spec)
         except RunError as exc:
             log.warning("Could not preload %s: %s", weights_spec, exc)

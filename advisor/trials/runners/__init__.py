@@ -42,7 +42,10 @@ def _onnx_or_reference(target: RunTarget, request: GenerationRequest):
         except weights.WeightsUnavailable as exc:
             raise RunError(str(exc)) from exc
     if reason is None:
-        return (yield from onnx_genai.stream(target, request))
+        try:
+            return (yield from onnx_genai.stream(target, request))
+        except onnx_genai.ModelUnloadable as exc:  # raised before any token, so the fallback starts clean
+            reason = str(exc)
     from . import local
 
     yield Loading(f"Running on transformers instead: {reason}…")
@@ -74,6 +77,28 @@ def _prepare_messages(target: RunTarget):
         thread.join(0.1)
     if "error" in outcome:
         raise outcome["error"]
+
+
+def preload(weights_spec: str) -> None:
+    """Load a local model on the runtime(s) the catalogue runs it with (transformers when it names none),
+    converting it first if this worker finds it unprepared."""
+    from advisor.catalogue.models import LanguageModel, LocalRuntime, Provider
+
+    rows = LanguageModel.objects.active().filter(weights=weights_spec, provider__kind=Provider.Kind.TRANSFORMERS).select_related("provider")
+    wanted = {(row.local_runtime, row.local_precision) for row in rows} or {(LocalRuntime.TRANSFORMERS, "fp32")}
+    for runtime, precision in sorted(wanted):
+        if runtime == LocalRuntime.ONNX_GENAI:
+            from . import cores, onnx_genai, weights
+
+            if onnx_genai.available():
+                try:
+                    onnx_genai.load(weights_spec, precision, cores.threads_for(1))
+                    continue
+                except (weights.WeightsUnavailable, onnx_genai.ModelUnloadable):
+                    pass  # its runs will fall back to transformers: load that instead
+        from . import local
+
+        local.load(weights_spec)
 
 
 __all__ = ["GenerationRequest", "Loading", "RunError", "RunTarget", "Token", "Usage", "stream"]

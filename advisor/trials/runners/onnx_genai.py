@@ -28,6 +28,10 @@ _loaded: dict[tuple[str, int], tuple] = {}
 _load_lock = threading.Lock()
 
 
+class ModelUnloadable(RunError):
+    """Raised before the first token: the conversion exists but this runtime cannot load it."""
+
+
 def available() -> bool:
     try:
         import onnxruntime_genai  # noqa: F401
@@ -58,8 +62,11 @@ def load(weights_spec: str, precision: str, threads: int, progress=lambda messag
         config.overlay(json.dumps({"model": {"decoder": {"session_options": {
             "intra_op_num_threads": threads, "inter_op_num_threads": 1,
         }}}}))
-        model = og.Model(config)
-        tokenizer = og.Tokenizer(model)
+        try:
+            model = og.Model(config)
+            tokenizer = og.Tokenizer(model)
+        except RuntimeError as exc:  # a conversion this build of ONNX Runtime cannot run
+            raise ModelUnloadable(f"ONNX Runtime GenAI cannot load the {precision} conversion of {weights_spec!r}: {exc}") from exc
         log.info("Loaded %s (%s, %d threads) in %.1f s", weights_spec, precision, threads, time.monotonic() - started)
         _loaded[key] = (model, tokenizer)
         return _loaded[key]

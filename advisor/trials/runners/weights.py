@@ -148,6 +148,9 @@ def prepare_onnx(weights: str, precision: str, progress: Callable[[str], None] =
     """Convert the plain Hugging Face folder once with ONNX Runtime GenAI's model builder (idempotent, atomic)."""
     if precision not in ONNX_PRECISIONS:
         raise ConversionFailed(f"ONNX Runtime GenAI runs at {', '.join(ONNX_PRECISIONS)}, not {precision!r}.")
+    if precision in ("fp16", "bf16") and onnx_execution_provider() == "cpu":
+        # The builder writes such a model for the CPU, but ONNX Runtime's CPU kernels cannot load it.
+        raise ConversionFailed(f"ONNX Runtime GenAI runs {precision} on a GPU worker only (onnxruntime-genai-cuda); use int8, int4 or fp32 on the CPU.")
     target = onnx_dir(weights, precision)
     if onnx_is_prepared(weights, precision):
         return target
