@@ -6,9 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def sse_chunk(content: str | None = None, usage: dict | None = None) -> bytes:
+def sse_chunk(content: str | None = None, usage: dict | None = None, logprob: float | None = None) -> bytes:
     chunk = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
              "choices": [] if content is None else [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+    if logprob is not None and chunk["choices"]:
+        chunk["choices"][0]["logprobs"] = {"content": [{"token": content, "logprob": logprob, "bytes": None, "top_logprobs": []}]}
     if usage:
         chunk["usage"] = usage
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
@@ -16,7 +18,7 @@ def sse_chunk(content: str | None = None, usage: dict | None = None) -> bytes:
 
 class FaultServer:
     """Answers each POST with the next scripted reply (the last one repeats):
-    ("status", code, body), or ("stream", words, ending) with ending "usage", "no_usage" or "drop"."""
+    ("status", code, body), or ("stream", words, ending[, logprobs]) with ending "usage", "no_usage" or "drop"."""
 
     def __init__(self, replies: list[tuple]):
         self.replies = list(replies)
@@ -44,13 +46,13 @@ class FaultServer:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                _, words, ending = reply
+                _, words, ending, *logprobs = reply  # optional 4th: each word's log-probability
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for word in words:
-                    self._chunk(sse_chunk(word))
+                for index, word in enumerate(words):
+                    self._chunk(sse_chunk(word, logprob=logprobs[0][index] if logprobs else None))
                 if ending == "usage":
                     self._chunk(sse_chunk(usage={"prompt_tokens": 7, "completion_tokens": len(words), "total_tokens": 7 + len(words)}))
                 if ending != "drop":
