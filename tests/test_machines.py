@@ -61,7 +61,9 @@ def sample(model, tokens_per_s, *, hostname="bench-host", precision="int8", band
 def test_estimate_falls_back_to_the_hardware_class_and_says_so(db):
     fitted = calibration.calibration_for(runtime="onnxruntime-genai", machine={"hardware_class": "laptop"}, hostname="nowhere")
     assert fitted.runs == 0 and fitted.bandwidth_gbs == memory.CPU_BANDWIDTH_GBS["laptop"]
-    assert "hardware-class" in fitted.label and "not yet calibrated" in fitted.label
+    assert "hardware-class figures" in fitted.label and "nothing measured" in fitted.label
+    measured = calibration.calibration_for(runtime="onnxruntime-genai", machine={"bandwidth_gbs": 12.5}, hostname="nowhere")
+    assert measured.bandwidth_gbs == 12.5 and "not yet calibrated by runs here" in measured.label
 
 
 def test_estimate_calibrated_on_runs_here_matches_them(bundled_model):

@@ -32,7 +32,7 @@ RECENT_SAMPLES = 50
 # A sample is too short to time fairly below this many tokens.
 MIN_SAMPLE_TOKENS = 8
 CALIBRATION_RUNS = 3
-CALIBRATION_TOKENS = 64
+CALIBRATION_TOKENS = 128  # what a trial on the bundled model runs in the done-when check
 CALIBRATION_PROMPT = "Explain in a few sentences why the sky is blue."
 
 
@@ -51,7 +51,9 @@ class SpeedCalibration:
         if self.runs:
             return (f"calibrated on {self.runs} run{'s' if self.runs != 1 else ''} here ({self.runtime}: {bandwidth}, "
                     f"efficiency {self.efficiency:.2f}, {self.per_token_s * 1000:.1f} ms fixed per token)")
-        return f"hardware-class figures ({bandwidth}, efficiency {self.efficiency:.2f}), not yet calibrated by runs here"
+        if self.bandwidth_measured:
+            return f"{bandwidth} with the hardware-class efficiency {self.efficiency:.2f} and no fixed per-token cost: not yet calibrated by runs here"
+        return f"hardware-class figures ({bandwidth}, efficiency {self.efficiency:.2f}): nothing measured here yet"
 
     def tokens_per_s(self, gb_per_token: float) -> float:
         return 1 / (gb_per_token / (self.bandwidth_gbs * self.efficiency) + self.per_token_s)
