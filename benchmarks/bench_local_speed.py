@@ -182,7 +182,7 @@ def main():
     print()
     print(f"bundled model {SLUG}, {args.max_tokens} max new tokens, greedy, {threads} threads, {args.rounds} rounds, "
           f"{cores.cores()} cores; medians")
-    print(f"| runtime | precision | app tokens/s | own loop tokens/s | app ÷ own | app ÷ transformers fp32 | app TTFT ms | own TTFT ms | tokens app/own | agrees with fp32 |")
+    print("| runtime | precision | app tokens/s | own loop tokens/s | app ÷ own | app ÷ transformers fp32 | app TTFT ms | own TTFT ms | tokens app/own | agrees with fp32 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for (runtime, precision), row in results.items():
         app, own = med(row["app"]), med(row["own"])
