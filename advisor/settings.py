@@ -262,8 +262,9 @@ PROVIDER_API_KEY_ENV_ALLOWED = env_list("PROVIDER_API_KEY_ENV_ALLOWED", "")
 PROVIDER_ALLOW_LINK_LOCAL_URLS = os.environ.get("PROVIDER_ALLOW_LINK_LOCAL_URLS", "") == "1"
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
-# torch threads for local generation; leaves room for API runs on small machines.
-TORCH_THREADS = int(os.environ.get("TORCH_THREADS", str(max(1, (os.cpu_count() or 2) - 1))))
+# Threads per local run; 0: automatic (every core for a run alone, an equal share when several
+# local runs are in progress at once; see advisor/trials/runners/cores.py).
+LOCAL_RUN_THREADS = int(os.environ.get("LOCAL_RUN_THREADS", os.environ.get("TORCH_THREADS", "0")))
 PREPARED_MODELS_DIR = DATA_DIR / "models"
 
 LOGGING = {

@@ -34,6 +34,8 @@ def main():
     from advisor.trials.runners import GenerationRequest, local
 
     owner = User.objects.create_user("bench")
+    # This compares the transformers runner with model.generate (bench_local_speed.py covers ONNX Runtime GenAI).
+    LanguageModel.objects.filter(slug="smollm2-135m-instruct").update(runtime="transformers", precision="fp32")
     rss_before = psutil.Process().memory_info().rss / 2**20
     model, tokenizer = local.load("bundled:smollm2-135m-instruct")
     rss_loaded = psutil.Process().memory_info().rss / 2**20
@@ -49,6 +51,7 @@ def main():
 
     def plain_generate() -> float:
         kwargs = local.generation_kwargs(tokenizer, GenerationRequest(prompt=PROMPT, max_tokens=args.max_tokens))
+        kwargs.pop("output_logits"), kwargs.pop("return_dict_in_generate")  # plain: no logits kept
         local.set_threads()
         started = time.perf_counter()
         with torch.inference_mode():

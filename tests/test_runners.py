@@ -184,3 +184,36 @@ def test_closing_a_local_stream_stops_its_generation(prepared_bundled_model):
     while any(t.name == "generate" and t.is_alive() for t in threading.enumerate()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(t.name == "generate" and t.is_alive() for t in threading.enumerate())
+def test_transformers_run_records_a_confidence_for_every_token(prepared_bundled_model):
+    _, _, usage = collect(RunTarget(runtime="transformers", weights="bundled:smollm2-135m-instruct"))
+    assert usage.confidence["tokens"] == usage.output_tokens
+    assert 0 < usage.confidence["min_token_prob"] <= usage.confidence["p10_token_prob"] <= 1
+
+
+def test_openai_runner_asks_for_logprobs_without_breaking_a_server_that_ignores_them(loopback_llm):
+    # transformers serve accepts logprobs=True but returns none: the run succeeds without a confidence.
+    _, text, usage = collect(RunTarget(runtime="openai", base_url=loopback_llm, remote_name="smollm2-135m-instruct"))
+    assert "Paris" in text
+    assert usage.confidence is None
+
+
+def test_fake_server_returning_logprobs_gives_the_run_a_confidence():
+    # No OpenAI-compatible server that returns logprobs runs here (vLLM, llama.cpp and OpenAI do).
+    import math
+
+    with FaultServer([("stream", ["Hello", " there", "!"], "usage", [-0.1, -0.5, -2.0])]) as server:
+        _, text, usage = collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+    assert text == "Hello there!"
+    assert usage.confidence["tokens"] == 3
+    assert usage.confidence["min_token_prob"] == pytest.approx(math.exp(-2.0), abs=1e-6)
+    assert usage.confidence["mean_logprob"] == pytest.approx(-2.6 / 3, abs=1e-6)
+
+
+def test_fake_server_rejecting_logprobs_runs_without_a_confidence(settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    replies = [("status", 400, {"error": {"message": "logprobs is not supported for this model", "type": "invalid_request_error"}}),
+               ("stream", ["Hello", " there"], "usage")]
+    with FaultServer(replies) as server:
+        _, text, usage = collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+    assert text == "Hello there" and server.requests == 2
+    assert usage.confidence is None

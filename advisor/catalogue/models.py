@@ -91,6 +91,27 @@ class Provider(models.Model):
         return bool(self.api_key_env and os.environ.get(self.api_key_env))
 
 
+class LocalRuntime(models.TextChoices):
+    TRANSFORMERS = "transformers", "Hugging Face transformers (reference)"
+    ONNX_GENAI = "onnxruntime-genai", "ONNX Runtime GenAI"
+
+
+class Precision(models.TextChoices):
+    FP32 = "fp32", "fp32"
+    FP16 = "fp16", "fp16"
+    BF16 = "bf16", "bf16"
+    INT8 = "int8", "int8"
+    INT4 = "int4", "int4"
+
+
+# A local model that names no runtime runs on the reference runtime at full precision.
+DEFAULT_LOCAL_RUNTIME = LocalRuntime.TRANSFORMERS
+DEFAULT_PRECISION = {LocalRuntime.TRANSFORMERS: Precision.FP32, LocalRuntime.ONNX_GENAI: Precision.INT8}
+# What ONNX Runtime GenAI's model builder can produce for the CPU (fp16/bf16 are GPU precisions).
+ONNX_GENAI_PRECISIONS = (Precision.FP32, Precision.INT8, Precision.INT4, Precision.FP16, Precision.BF16)
+TRANSFORMERS_PRECISIONS = (Precision.FP32, Precision.FP16, Precision.BF16)
+
+
 class LanguageModelQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -110,6 +131,14 @@ class LanguageModel(models.Model):
     weights = models.CharField(
         max_length=300, blank=True,
         help_text="transformers models: a Hugging Face repo id, a local path, repo_or_path:FILE.gguf, or bundled:NAME.",
+    )
+    runtime = models.CharField(
+        max_length=30, blank=True, choices=LocalRuntime.choices,
+        help_text="Local models: the runtime that runs it in the worker; empty: transformers.",
+    )
+    precision = models.CharField(
+        max_length=10, blank=True, choices=Precision.choices,
+        help_text="Local models: the precision it runs at; empty: the runtime's default (transformers fp32, ONNX Runtime GenAI int8).",
     )
     params_b = models.FloatField("parameters (B)", null=True, blank=True, validators=[MinValueValidator(0)], help_text="Billions; empty where the vendor does not say.")
     context_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -168,6 +197,12 @@ class LanguageModel(models.Model):
             raise ValidationError({"remote_name": "An OpenAI-compatible model needs the model id the API expects."})
         if kind == Provider.Kind.TRANSFORMERS and not self.weights:
             raise ValidationError({"weights": "A transformers model needs weights (repo id, path or bundled:NAME)."})
+        if kind == Provider.Kind.OPENAI and (self.runtime or self.precision):
+            raise ValidationError({"runtime": "Runtime and precision are for models run in the worker; an API model has neither."})
+        if kind == Provider.Kind.TRANSFORMERS:
+            allowed = ONNX_GENAI_PRECISIONS if self.local_runtime == LocalRuntime.ONNX_GENAI else TRANSFORMERS_PRECISIONS
+            if self.precision and self.precision not in allowed:
+                raise ValidationError({"precision": f"{self.local_runtime} runs at {', '.join(allowed)}; {self.precision} needs the other runtime."})
 
     @property
     def is_slm(self) -> bool:
@@ -178,8 +213,22 @@ class LanguageModel(models.Model):
         return self.provider.hosted
 
     @property
-    def runtime(self) -> str:
+    def provider_kind(self) -> str:
+        """How the model is reached: over an OpenAI-compatible API, or inside the worker."""
         return self.provider.kind
+
+    @property
+    def local_runtime(self) -> str:
+        """The runtime a local model runs on (the catalogue's, or the default); empty for API models."""
+        if self.provider.kind != Provider.Kind.TRANSFORMERS:
+            return ""
+        return self.runtime or DEFAULT_LOCAL_RUNTIME
+
+    @property
+    def local_precision(self) -> str:
+        if self.provider.kind != Provider.Kind.TRANSFORMERS:
+            return ""
+        return self.precision or DEFAULT_PRECISION[LocalRuntime(self.local_runtime)]
 
     @property
     def runnable_here(self) -> bool:

@@ -10,6 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
 from advisor.catalogue.models import LanguageModel
+from advisor.machines.prediction import run_speed_record
 
 from . import execution, runners
 from .pricing import trial_run_cost
@@ -103,6 +104,8 @@ def trial_run_execute(*, run_id: int) -> None:
     figures = {name: getattr(measured, name) for name in (
         "output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
         "cost_basis", "peak_rss_mb", "confidence")}
+    run_speed_record(run=run, measured=measured)  # runtime, precision, the advisor's estimate beside the measurement
+    figures |= {"runtime": run.runtime, "precision": run.precision, "predicted_tokens_per_s": run.predicted_tokens_per_s}
     if measured.timed_out:
         run_finish(run, status=Status.FAILED, error=timed_out_message(), **figures)
     else:

@@ -84,11 +84,11 @@ def preload_local_models(**kwargs):
 def _preload() -> None:
     try:
         if settings.TRIAL_PRELOAD_MODELS:
-            from .runners import RunError, local
+            from .runners import RunError, preload
 
             for weights_spec in settings.TRIAL_PRELOAD_MODELS:
                 try:
-                    local.load(weights_spec)
+                    preload(weights_spec)
                 except RunError as exc:
                     log.warning("Could not preload %s: %s", weights_spec, exc)
     finally:

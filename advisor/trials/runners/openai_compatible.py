@@ -12,6 +12,7 @@ import openai
 from django.conf import settings
 
 from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
+from .confidence import confidence_summary
 from .endpoint_rules import api_key_env_problem, base_url_problem, scrub
 
 log = logging.getLogger(__name__)
@@ -104,15 +105,9 @@ def stream(target: RunTarget, request: GenerationRequest):
     yield Loading(f"Connecting to {urlparse(target.base_url).hostname}…")
     usage = None
     answering = False  # the server has answered 200: a connection error from here on is a broken stream
+    logprobs: list[float] = []
     try:
-        response = client.chat.completions.create(
-            model=target.remote_name,
-            messages=request.messages(),
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        response = _create(client, target, request)
         answering = True
         with response:
             for chunk in response:
@@ -121,6 +116,7 @@ def stream(target: RunTarget, request: GenerationRequest):
                 for choice in chunk.choices:
                     if choice.delta and choice.delta.content:
                         yield Token(choice.delta.content)
+                    logprobs.extend(_token_logprobs(choice))
     except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
         # The details stay in the server log (scrubbed of the key); the user gets words to act on.
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
@@ -131,4 +127,25 @@ def stream(target: RunTarget, request: GenerationRequest):
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
         output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
+        confidence=confidence_summary(logprobs),
     )
+
+
+def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest):
+    arguments = dict(
+        model=target.remote_name, messages=request.messages(), max_tokens=request.max_tokens,
+        temperature=request.temperature, stream=True, stream_options={"include_usage": True},
+    )
+    try:
+        # The tokens' log-probabilities give the run's confidence where the provider returns them.
+        return client.chat.completions.create(**arguments, logprobs=True)
+    except openai.BadRequestError as exc:
+        if "logprob" not in str(exc).lower():
+            raise
+        # Some servers and models reject the parameter: run without a confidence rather than fail.
+        return client.chat.completions.create(**arguments)
+
+
+def _token_logprobs(choice) -> list[float]:
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    return [float(item.logprob) for item in content if getattr(item, "logprob", None) is not None]
