@@ -8,5 +8,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisor.settings")
 app = Celery("advisor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # With no -Q a worker consumes both queues; `-Q local` places local-model runs on GPU machines.
-app.conf.task_queues = [Queue("local"), Queue("api")]
+# Each queue has its own routing key: without one both took the default key ("api"), so anything
+# routing by exchange and key delivered a local run to both queues.
+app.conf.task_queues = [Queue("local", routing_key="local"), Queue("api", routing_key="api")]
 app.autodiscover_tasks()

@@ -45,3 +45,16 @@ def probe_machine() -> MachineProbe:
     gpu_text = f", GPU {gpu_name} with {vram_gb} GB" if gpu_name else ", no GPU"
     description = f"{platform.machine()}, {cores} cores, {ram_gb} GB RAM{gpu_text}"
     return MachineProbe(target, ram_gb, vram_gb, cores, gpu_name, description)
+
+
+def this_machine_speed() -> tuple[tuple[float, float, float] | None, str]:
+    """The speed model for this machine, for the advisor's `Hardware.measured_speed`, with its label:
+    calibrated on the local runs recorded here (ONNX Runtime GenAI, the default local runtime), or
+    None and the hardware-class label when nothing has been measured yet."""
+    from advisor.catalogue.models import LocalRuntime
+    from advisor.machines.calibration import calibration_for, this_machine
+
+    calibration = calibration_for(runtime=LocalRuntime.ONNX_GENAI, machine=this_machine())
+    if not calibration.runs:
+        return None, "Speed from the hardware class's figures (not yet calibrated by runs here)."
+    return (calibration.bandwidth_gbs, calibration.efficiency, calibration.per_token_s), f"Speed {calibration.label}."

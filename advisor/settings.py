@@ -196,6 +196,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
         "store_processed": False,
     }
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT_S"):
+    # How long Redis waits before redelivering a dead worker's unacknowledged message (default an
+    # hour); it must exceed the longest run, or a run still going is delivered a second time.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_BROKER_VISIBILITY_TIMEOUT_S"])}
 # The database row holds every result; no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -218,6 +222,10 @@ TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
 TRIAL_STALE_AFTER_S = int(os.environ.get("TRIAL_STALE_AFTER_S", str(TRIAL_HARD_TIME_LIMIT_S + 60)))
 # A run no worker has picked up after this long is failed (and its message expires unrun).
 TRIAL_QUEUE_EXPIRE_S = int(os.environ.get("TRIAL_QUEUE_EXPIRE_S", "1800"))
+# How often each worker reports that it is alive (advisor/machines/heartbeat.py), and how often it
+# sweeps runs whose worker is gone (web requests never do).
+WORKER_HEARTBEAT_S = float(os.environ.get("WORKER_HEARTBEAT_S", "10"))
+TRIAL_SWEEP_EVERY_S = float(os.environ.get("TRIAL_SWEEP_EVERY_S", "30"))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 # Local models each worker process loads when it starts (comma-separated catalogue weights; empty: none).
@@ -248,10 +256,15 @@ EVAL_CHAIN_S = float(os.environ.get("EVAL_CHAIN_S", "60"))
 EVAL_MAX_ATTEMPTS = int(os.environ.get("EVAL_MAX_ATTEMPTS", "3"))
 EVAL_JUDGE_MAX_TOKENS = int(os.environ.get("EVAL_JUDGE_MAX_TOKENS", "300"))
 EVAL_POLL_MS = int(os.environ.get("EVAL_POLL_MS", "1000"))
+# Provider entries: variables allowed as API key variables beyond *_API_KEY/*_KEY/*_TOKEN names
+# (comma-separated), and whether a base URL may point at a link-local/cloud metadata address.
+PROVIDER_API_KEY_ENV_ALLOWED = env_list("PROVIDER_API_KEY_ENV_ALLOWED", "")
+PROVIDER_ALLOW_LINK_LOCAL_URLS = os.environ.get("PROVIDER_ALLOW_LINK_LOCAL_URLS", "") == "1"
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
-# torch threads for local generation; leaves room for API runs on small machines.
-TORCH_THREADS = int(os.environ.get("TORCH_THREADS", str(max(1, (os.cpu_count() or 2) - 1))))
+# Threads per local run; 0: automatic (every core for a run alone, an equal share when several
+# local runs are in progress at once; see advisor/trials/runners/cores.py).
+LOCAL_RUN_THREADS = int(os.environ.get("LOCAL_RUN_THREADS", os.environ.get("TORCH_THREADS", "0")))
 PREPARED_MODELS_DIR = DATA_DIR / "models"
 
 LOGGING = {

@@ -1,7 +1,9 @@
 """Shared set-up for the benchmark scripts: Django on a scratch database, a loopback server."""
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +15,8 @@ import urllib.request
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+
+from advisor.processes import stop_process  # noqa: E402  (after the path is set)
 
 
 def django_on_scratch_database() -> Path:
@@ -39,13 +43,37 @@ def start_loopback_server(port: int) -> subprocess.Popen:
         cwd=folder.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.2)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                    return process
+            except OSError:
+                time.sleep(0.2)
+    except BaseException:
+        stop_process(process)
+        raise
+    stop_process(process)
     raise SystemExit("transformers serve did not start")
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@contextlib.contextmanager
+def stopped_on_exit():
+    """Yields a list; every process appended to it is stopped when the block ends, fails, or is
+    interrupted (Ctrl-C, or TERM, which is turned into KeyboardInterrupt meanwhile)."""
+    processes: list[subprocess.Popen] = []
+    previous = signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        yield processes
+    finally:
+        for process in reversed(processes):
+            if not stop_process(process):
+                print(f"process {process.args[0]} ignored TERM and was killed", file=sys.stderr)
+        signal.signal(signal.SIGTERM, previous)
 
 
 def percentile(values, fraction: float) -> float:

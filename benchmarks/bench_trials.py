@@ -11,7 +11,7 @@ import argparse
 import statistics
 import time
 
-from _setup import django_on_scratch_database, start_loopback_server
+from _setup import django_on_scratch_database, start_loopback_server, stop_process
 
 PROMPT = "Explain in a paragraph why the sky is blue."
 
@@ -34,6 +34,8 @@ def main():
     from advisor.trials.runners import GenerationRequest, local
 
     owner = User.objects.create_user("bench")
+    # This compares the transformers runner with model.generate (bench_local_speed.py covers ONNX Runtime GenAI).
+    LanguageModel.objects.filter(slug="smollm2-135m-instruct").update(runtime="transformers", precision="fp32")
     rss_before = psutil.Process().memory_info().rss / 2**20
     model, tokenizer = local.load("bundled:smollm2-135m-instruct")
     rss_loaded = psutil.Process().memory_info().rss / 2**20
@@ -49,6 +51,7 @@ def main():
 
     def plain_generate() -> float:
         kwargs = local.generation_kwargs(tokenizer, GenerationRequest(prompt=PROMPT, max_tokens=args.max_tokens))
+        kwargs.pop("output_logits"), kwargs.pop("return_dict_in_generate")  # plain: no logits kept
         local.set_threads()
         started = time.perf_counter()
         with torch.inference_mode():
@@ -91,7 +94,7 @@ def main():
             app_ttft.append(app_run("smollm2-135m-instruct-served").ttft_ms)
             direct.append(direct_ttft())
     finally:
-        server.terminate()
+        stop_process(server)
 
     med = statistics.median
     print(f"rounds: {args.rounds}, max_tokens: {args.max_tokens}, torch threads: {torch.get_num_threads()}")

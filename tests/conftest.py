@@ -1,7 +1,6 @@
 """Shared fixtures: catalogue rows, a real Celery worker, a real OpenAI-compatible server on loopback."""
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from advisor.catalogue.models import LanguageModel, Provider
+from advisor.processes import stop_process  # noqa: F401  (tests import it from here)
 from advisor.trials.runners import weights
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,16 +40,6 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.1)
     raise TimeoutError(f"gave up waiting for {what} after {timeout} s")
-
-
-def stop_process(process: subprocess.Popen, sig=signal.SIGTERM) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, sig)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +108,8 @@ def start_worker(env: dict, *, name: str, log_path: Path) -> subprocess.Popen:
 def celery_worker_process(django_db_setup, django_db_blocker, prepared_bundled_model):
     """A real worker on the embedded default (filesystem broker, the test database)."""
     log_path = settings.DATA_DIR / "worker-test.log"
-    process = start_worker(worker_env(), name=f"test{os.getpid()}", log_path=log_path)
+    # Beats and sweeps every second or two, so tests can watch the worker do them.
+    process = start_worker(worker_env(WORKER_HEARTBEAT_S="1", TRIAL_SWEEP_EVERY_S="2"), name=f"test{os.getpid()}", log_path=log_path)
     yield process
     stop_process(process)
 

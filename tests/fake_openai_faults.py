@@ -6,9 +6,11 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def sse_chunk(content: str | None = None, usage: dict | None = None) -> bytes:
+def sse_chunk(content: str | None = None, usage: dict | None = None, logprob: float | None = None) -> bytes:
     chunk = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
              "choices": [] if content is None else [{"index": 0, "delta": {"content": content}, "finish_reason": None}]}
+    if logprob is not None and chunk["choices"]:
+        chunk["choices"][0]["logprobs"] = {"content": [{"token": content, "logprob": logprob, "bytes": None, "top_logprobs": []}]}
     if usage:
         chunk["usage"] = usage
     return b"data: " + json.dumps(chunk).encode() + b"\n\n"
@@ -16,7 +18,9 @@ def sse_chunk(content: str | None = None, usage: dict | None = None) -> bytes:
 
 class FaultServer:
     """Answers each POST with the next scripted reply (the last one repeats):
-    ("status", code, body), or ("stream", words, ending) with ending "usage", "no_usage" or "drop"."""
+    ("status", code, body), or ("stream", words, ending, *extra) with ending "usage", "no_usage" or "drop";
+    in `extra`, a dict replaces the usage the server reports (e.g. negative counts) and a list gives
+    each word's log-probability."""
 
     def __init__(self, replies: list[tuple]):
         self.replies = list(replies)
@@ -44,15 +48,18 @@ class FaultServer:
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                _, words, ending = reply
+                _, words, ending, *extra = reply
+                custom_usage = [item for item in extra if isinstance(item, dict)]
+                logprobs = [item for item in extra if isinstance(item, list)]
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                for word in words:
-                    self._chunk(sse_chunk(word))
+                for index, word in enumerate(words):
+                    self._chunk(sse_chunk(word, logprob=logprobs[0][index] if logprobs else None))
                 if ending == "usage":
-                    self._chunk(sse_chunk(usage={"prompt_tokens": 7, "completion_tokens": len(words), "total_tokens": 7 + len(words)}))
+                    usage = custom_usage[0] if custom_usage else {"prompt_tokens": 7, "completion_tokens": len(words), "total_tokens": 7 + len(words)}
+                    self._chunk(sse_chunk(usage=usage))
                 if ending != "drop":
                     self._chunk(b"data: [DONE]\n\n")
                     self.wfile.write(b"0\r\n\r\n")

@@ -7,7 +7,7 @@ import pytest
 
 from advisor.evaluations.models import Evaluation, ItemVote
 
-from .test_pages_browser import SCREENSHOTS, browser, catalogue, page, sign_in  # noqa: F401  (shared fixtures)
+from .test_pages_browser import SCREENSHOTS, catalogue, page, sign_in, wait_for_js  # noqa: F401  (shared fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -43,7 +43,7 @@ def test_from_the_advice_to_a_report_through_suite_evaluation_and_review(page, c
         box.set_checked(box.get_attribute("value") in MODELS)
     page.fill("#id_max_tokens", "8")
     page.press("#id_max_tokens", "Tab")
-    page.wait_for_function("document.querySelector('[data-testid=plan]').textContent.includes('= 6 runs')")
+    wait_for_js(page, "document.querySelector('[data-testid=plan]').textContent.includes('= 6 runs')")
     assert "Worst-case cost" in page.get_by_test_id("worst-case").inner_text()
     page.click("[data-testid=start-evaluation]")
     page.wait_for_url(re.compile(r"/evaluations/[0-9a-f-]{36}/$"))
@@ -52,7 +52,7 @@ def test_from_the_advice_to_a_report_through_suite_evaluation_and_review(page, c
 
     # Live progress while it runs (htmx polling), then the final report without reloading.
     assert page.get_by_test_id("progress-bar").count() == 1
-    page.wait_for_function("document.querySelector('[data-testid=report-live]').dataset.status === 'done'", timeout=240_000)
+    wait_for_js(page, "document.querySelector('[data-testid=report-live]').dataset.status === 'done'", timeout=240_000)
     assert page.get_by_test_id("progress-count").inner_text() == "6 / 6"
     assert page.locator("[data-testid=item-run][data-status=done]").count() == 6
 

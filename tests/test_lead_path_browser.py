@@ -9,7 +9,7 @@ from django.core.management import call_command
 from advisor.catalogue.models import Provider
 from advisor.web.models import Recommendation
 
-from .test_pages_browser import SCREENSHOTS, sign_in
+from .test_pages_browser import SCREENSHOTS, sign_in, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -106,8 +106,9 @@ def test_enter_in_an_advisor_field_saves_the_answer_and_never_detects_the_machin
     assert "detect" not in page.url
 
 
-def test_detection_runs_only_on_its_button_and_says_it_describes_the_server(open_page, seeded, screen):
+def test_detection_runs_only_on_its_button_and_says_it_describes_the_server(open_page, seeded, user, screen):
     page = open_page(screen)
+    sign_in(page, user)  # anonymous visitors may not probe the server
     page.goto("/advisor/")
     assert "not your computer" in page.locator("#detect-help").inner_text()
     page.select_option("#id_task", "code")
@@ -127,7 +128,7 @@ def test_an_invalid_answer_is_marked_beside_its_field_in_the_live_update(open_pa
     page.get_by_test_id("verdict").wait_for()
     page.fill("#id_complex_share", "20")
     error = page.locator("#errors-complex_share")
-    page.wait_for_function("document.querySelector('#errors-complex_share').textContent.includes('0.2 or 20 %')")
+    wait_for_js(page, "document.querySelector('#errors-complex_share').textContent.includes('0.2 or 20 %')")
     assert "a bare 20 would mean 2,000 %" in error.inner_text() and error.is_visible()
     assert "Share of hard requests" in page.get_by_test_id("fix-answers").inner_text()
     if screen == "phone":
@@ -144,7 +145,7 @@ def test_a_fixed_answer_clears_its_mark_live_for_any_field(open_page, seeded):
     page = open_page()
     page.goto("/advisor/")
     page.fill("#id_requests_per_day", "-5")
-    page.wait_for_function("document.querySelector('#errors-requests_per_day').textContent.includes('greater than or equal to 0')")
+    wait_for_js(page, "document.querySelector('#errors-requests_per_day').textContent.includes('greater than or equal to 0')")
     page.fill("#id_requests_per_day", "500")
     page.get_by_test_id("verdict").wait_for()
     assert page.locator("#errors-requests_per_day").inner_text() == ""
@@ -162,7 +163,7 @@ def test_a_trial_from_a_recommendation_is_priced_like_the_advice_and_linked_both
     page.click("[data-testid=run-trial]")
     page.wait_for_url(re.compile(r"/trials/[0-9a-f-]{36}/$"))
     trial_url = page.url
-    page.wait_for_function("[...document.querySelectorAll('[data-testid=run-status]')].every(b => b.textContent.trim() === 'done')", timeout=120_000)
+    wait_for_js(page, "[...document.querySelectorAll('[data-testid=run-status]')].every(b => b.textContent.trim() === 'done')", timeout=120_000)
     page.reload()
     # The trial names the recommendation it checks, and prices local time like the advice does.
     assert page.get_by_test_id("checks-recommendation").locator("a").get_attribute("href") == f"/recommendations/{rec_id}/"
@@ -282,4 +283,4 @@ def test_ctrl_enter_in_the_prompt_runs_the_trial(open_page, seeded, user, worker
     page.press("#id_prompt", "Control+Enter")
     page.wait_for_url(re.compile(r"/trials/[0-9a-f-]{36}/$"))
     assert page.locator("blockquote").inner_text() == "Say hi."
-    page.wait_for_function("document.querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=60_000)
+    wait_for_js(page, "document.querySelector('[data-testid=run-status]').textContent.trim() === 'done'", timeout=60_000)

@@ -102,7 +102,118 @@ def test_fake_server_stream_dropped_midway_says_it_broke_off(settings):
     settings.OPENAI_MAX_RETRIES = 0
     with FaultServer([("stream", ["partial", " answer"], "drop")]) as server:
         seen = []
-        with pytest.raises(RunError, match="broke off|Cannot connect"):
+        with pytest.raises(RunError, match="broke off"):
             for event in stream(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"), QUESTION):
                 seen.append(event)
     assert "".join(e.text for e in seen if isinstance(e, Token)) == "partial answer"
+
+
+class BuggyRequest(GenerationRequest):
+    def messages(self) -> list[dict]:
+        return [{"role": "user", "content": self.prompt}][1]  # our own bug: IndexError
+
+
+def test_fake_server_our_own_bug_surfaces_as_itself_not_as_a_broken_stream():
+    # Only transport errors become "the stream broke off"; a bug of ours must show as itself.
+    with FaultServer([("stream", ["never", " sent"], "usage")]) as server:
+        with pytest.raises(IndexError):
+            collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"), BuggyRequest(prompt="Hi", max_tokens=4))
+
+
+def test_fake_server_negative_token_counts_are_a_clear_run_error():
+    usage = {"prompt_tokens": -5, "completion_tokens": 2, "total_tokens": -3}
+    with FaultServer([("stream", ["Hello", " there"], "usage", usage)]) as server:
+        with pytest.raises(RunError, match="impossible number of prompt tokens"):
+            collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+
+
+def test_fake_server_error_repeating_the_key_shows_neither_key_nor_url(monkeypatch, caplog, settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    monkeypatch.setenv("ADVISOR_LEAKY_API_KEY", "sk-live-4f9a8b7c6d5e4f3a2b1c")
+    with FaultServer([("status", 400, {"error": {"message": "bad header"}})]) as server:
+        body = {"error": {"message": f"Invalid request to {server.base_url}/chat/completions?key=sk-live-4f9a8b7c6d5e4f3a2b1c "
+                                     "with headers {'Authorization': 'Bearer sk-live-4f9a8b7c6d5e4f3a2b1c', 'x-api-key': 'abc123xyz'}"}}
+        server.replies = [("status", 400, body)]
+        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="ADVISOR_LEAKY_API_KEY")
+        with pytest.raises(RunError) as raised:
+            collect(target)
+    message = str(raised.value)
+    assert "rejected the request" in message and "Invalid request to" in message
+    for leak in ("sk-live", "4f9a8b7c6d5e", "abc123xyz", server.base_url, "/v1"):
+        assert leak not in message
+    assert "4f9a8b7c6d5e" not in caplog.text, "the key must not reach the server log either"
+    assert "Invalid request to" in caplog.text, "the details stay in the server log"
+
+
+def test_runner_refuses_a_variable_that_does_not_name_a_key(monkeypatch):
+    monkeypatch.setenv("ADVISOR_DATA_DIR", "/somewhere/private")
+    target = RunTarget(runtime="openai", base_url="http://127.0.0.1:9/v1", remote_name="m", api_key_env="ADVISOR_DATA_DIR")
+    with pytest.raises(RunError, match="does not look like an API key variable"):
+        collect(target)
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/v1", "http://metadata.google.internal/v1", "http://[fd00:ec2::254]/v1"])
+def test_runner_refuses_metadata_base_urls(url):
+    with pytest.raises(RunError, match="link-local or cloud metadata"):
+        collect(RunTarget(runtime="openai", base_url=url, remote_name="m"))
+
+
+def test_runner_allows_metadata_urls_when_settings_say_so(settings):
+    settings.PROVIDER_ALLOW_LINK_LOCAL_URLS = True
+    settings.OPENAI_MAX_RETRIES = 0
+    settings.OPENAI_TIMEOUT_S = 0.5
+    with pytest.raises(RunError) as raised:
+        collect(RunTarget(runtime="openai", base_url="http://169.254.1.1:9/v1", remote_name="m"))
+    assert "metadata" not in str(raised.value)
+
+
+def test_closing_a_local_stream_stops_its_generation(prepared_bundled_model):
+    # A run failed underneath its worker closes the stream; the model must stop, not run to max_tokens.
+    import threading
+    import time
+
+    request = GenerationRequest(prompt="Write a very long story about a lighthouse keeper.", max_tokens=400)
+    events = stream(RunTarget(runtime="transformers", weights="bundled:smollm2-135m-instruct"), request)
+    tokens = 0
+    for event in events:
+        tokens += isinstance(event, Token)
+        if tokens == 3:
+            break
+    events.close()
+    deadline = time.monotonic() + 3
+    while any(t.name == "generate" and t.is_alive() for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.name == "generate" and t.is_alive() for t in threading.enumerate())
+def test_transformers_run_records_a_confidence_for_every_token(prepared_bundled_model):
+    _, _, usage = collect(RunTarget(runtime="transformers", weights="bundled:smollm2-135m-instruct"))
+    assert usage.confidence["tokens"] == usage.output_tokens
+    assert 0 < usage.confidence["min_token_prob"] <= usage.confidence["p10_token_prob"] <= 1
+
+
+def test_openai_runner_asks_for_logprobs_without_breaking_a_server_that_ignores_them(loopback_llm):
+    # transformers serve accepts logprobs=True but returns none: the run succeeds without a confidence.
+    _, text, usage = collect(RunTarget(runtime="openai", base_url=loopback_llm, remote_name="smollm2-135m-instruct"))
+    assert "Paris" in text
+    assert usage.confidence is None
+
+
+def test_fake_server_returning_logprobs_gives_the_run_a_confidence():
+    # No OpenAI-compatible server that returns logprobs runs here (vLLM, llama.cpp and OpenAI do).
+    import math
+
+    with FaultServer([("stream", ["Hello", " there", "!"], "usage", [-0.1, -0.5, -2.0])]) as server:
+        _, text, usage = collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+    assert text == "Hello there!"
+    assert usage.confidence["tokens"] == 3
+    assert usage.confidence["min_token_prob"] == pytest.approx(math.exp(-2.0), abs=1e-6)
+    assert usage.confidence["mean_logprob"] == pytest.approx(-2.6 / 3, abs=1e-6)
+
+
+def test_fake_server_rejecting_logprobs_runs_without_a_confidence(settings):
+    settings.OPENAI_MAX_RETRIES = 0
+    replies = [("status", 400, {"error": {"message": "logprobs is not supported for this model", "type": "invalid_request_error"}}),
+               ("stream", ["Hello", " there"], "usage")]
+    with FaultServer(replies) as server:
+        _, text, usage = collect(RunTarget(runtime="openai", base_url=server.base_url, remote_name="m"))
+    assert text == "Hello there" and server.requests == 2
+    assert usage.confidence is None

@@ -6,7 +6,6 @@ import base64
 import os
 import signal
 import subprocess
-import time
 import uuid
 
 import httpx2 as httpx  # openai 3.x brings httpx2, the maintained fork of httpx
@@ -22,6 +21,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_DB = 13
+REDIS_VISIBILITY_S = 20
 BROKERS = {"redis": f"redis://127.0.0.1:6379/{REDIS_DB}", "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//"}
 
 
@@ -61,8 +61,11 @@ def stack(request, tmp_path_factory, prepared_bundled_model, loopback_llm):
     data_dir = tmp_path_factory.mktemp("stack")
     # The prepared model is shared, so this stack does not convert it again.
     (data_dir / "models").symlink_to(settings.PREPARED_MODELS_DIR)
+    # Redis redelivers a dead worker's message after this (default an hour), so the redelivery test
+    # can watch it happen; longer than any run in these tests.
     env = dict(os.environ, DATABASE_URL=f"{PG}/{name}", CELERY_BROKER_URL=broker_url,
-               ADVISOR_DATA_DIR=str(data_dir), DJANGO_SECRET_KEY="stack-test")
+               ADVISOR_DATA_DIR=str(data_dir), DJANGO_SECRET_KEY="stack-test",
+               CELERY_BROKER_VISIBILITY_TIMEOUT_S=str(REDIS_VISIBILITY_S), WORKER_HEARTBEAT_S="1", TRIAL_SWEEP_EVERY_S="2")
     manage = [str(BIN / "python"), "manage.py"]
     for command in (["migrate", "-v", "0"], ["seed_catalogue"]):
         subprocess.run(manage + command, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -125,18 +128,17 @@ def test_a_worker_killed_mid_run_leaves_the_run_failed_not_running(stack):
 
     os.killpg(workers[-1].pid, signal.SIGKILL)  # the whole worker: main process and pool children
     workers[-1].wait()
+    assert _trial(client, trial_id)["runs"][0]["status"] == "running", "web requests do not sweep"
 
-    run = wait_for(lambda: (r := _trial(client, trial_id)["runs"][0])["status"] != "running" and r, 30, "the sweep")
+    # A new worker sweeps at start: the dead worker's run is failed, its text kept.
+    worker = new_worker()
+    run = wait_for(lambda: (r := _trial(client, trial_id)["runs"][0])["status"] != "running" and r, 30, "the new worker's sweep")
     assert run["status"] == "failed"
     assert "worker running this stopped" in run["error"]
     assert run["output"], "the text streamed before the crash is kept"
 
-    # A new worker takes the redelivered message; the run must stay failed, not restart. RabbitMQ
-    # requeues a dead consumer's unacked message at once; Redis only after its visibility timeout (an
-    # hour), so there the new worker has nothing to take yet.
-    worker = new_worker()
-    if broker == "rabbitmq":
-        wait_for(lambda: "succeeded" in worker.log_path.read_text(), 90, "the new worker to take the redelivered message")
-    else:
-        time.sleep(2)
+    # Then the broker redelivers the dead worker's unacknowledged message (RabbitMQ at once, Redis
+    # after its visibility timeout); the new worker takes it and the run must stay failed, not restart.
+    wait_for(lambda: "succeeded" in worker.log_path.read_text(), REDIS_VISIBILITY_S + 90, "the new worker to take the redelivered message")
     assert _trial(client, trial_id)["runs"][0]["status"] == "failed"
+    assert _trial(client, trial_id)["runs"][0]["error"] == run["error"]

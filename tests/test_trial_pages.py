@@ -109,12 +109,19 @@ def test_trials_need_sign_in(client):
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
-def test_compare_page_shows_medians_and_win_rate(client, user, trial):
+def test_compare_page_shows_medians_and_win_rate(client, user, trial, bundled_model):
     Vote.objects.create(trial=trial, voter=user, choice="left")
+    # Two more local runs: time to first token 120 (above), 100 and 800 ms: median 120, mean 340.
+    for ttft in (100, 800):
+        extra = Trial.objects.create(owner=user, prompt="More")
+        TrialRun.objects.create(trial=extra, position=0, model=bundled_model, model_slug=bundled_model.slug, model_name=bundled_model.name,
+                                status=Status.DONE, output="x", ttft_ms=ttft, total_ms=900, input_tokens=10, output_tokens=20, tokens_per_s=22.5, cost_usd=0.0)
     client.force_login(user)
     page = client.get("/compare/?model=smollm2-135m-instruct&model=served").content.decode()
     assert "1 vote" in page and "smollm2-135m-instruct won 1" in page
-    assert "120 ms" in page  # the median time to first token
+    assert "<td>120 ms</td>" in page, "the median time to first token, in its cell"
+    assert "340 ms" not in page, "not the mean"
+
 
 
 def make_trial(owner, models, *, blind=False, statuses=None, shared=False, seed=None, outputs=None):

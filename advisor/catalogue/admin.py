@@ -56,14 +56,14 @@ class RunnableHereFilter(admin.SimpleListFilter):
 
 @admin.register(LanguageModel)
 class LanguageModelAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "provider", "params_b", "size_class", "context_tokens", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "open_weights", "runnable", "active")
-    list_filter = (SizeClassFilter, "provider", RunnableHereFilter, "open_weights", "active")
+    list_display = ("name", "slug", "provider", "params_b", "size_class", "context_tokens", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "open_weights", "runtime", "precision", "runnable", "active")
+    list_filter = (SizeClassFilter, "provider", RunnableHereFilter, "runtime", "open_weights", "active")
     list_select_related = ("provider",)
     search_fields = ("name", "slug", "remote_name", "weights")
     prepopulated_fields = {"slug": ("name",)}
     actions = ["run_check_trial"]
     fieldsets = [
-        (None, {"fields": ("slug", "name", "provider", "remote_name", "weights", "active")}),
+        (None, {"fields": ("slug", "name", "provider", "remote_name", "weights", "runtime", "precision", "active")}),
         ("Size and licence", {"fields": ("params_b", "context_tokens", "open_weights", "licence", "release_date")}),
         ("Prices (USD per million tokens)", {"fields": ("input_usd_per_mtok", "output_usd_per_mtok", "price_source",
                                                         "batch_discount", "batch_discount_source",

@@ -17,6 +17,20 @@ def validate_http_url(value: str) -> None:
         raise ValidationError("Enter an http:// or https:// URL.")
 
 
+def validate_api_key_env(value: str) -> None:
+    from advisor.trials.runners.endpoint_rules import api_key_env_problem
+
+    if problem := api_key_env_problem(value):
+        raise ValidationError(problem)
+
+
+def validate_base_url(value: str) -> None:
+    from advisor.trials.runners.endpoint_rules import base_url_problem
+
+    if problem := base_url_problem(value):
+        raise ValidationError(problem)
+
+
 def validate_task_scores(value) -> None:
     if not isinstance(value, dict):
         raise ValidationError("Give an object of task name → score between 0 and 1.")
@@ -50,9 +64,9 @@ class Provider(models.Model):
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    base_url = models.URLField(blank=True, validators=[validate_http_url], help_text="OpenAI-compatible providers only, e.g. https://api.openai.com/v1")
+    base_url = models.URLField(blank=True, validators=[validate_http_url, validate_base_url], help_text="OpenAI-compatible providers only, e.g. https://api.openai.com/v1")
     api_key_env = models.CharField(
-        "API key variable", max_length=100, blank=True, validators=[env_var_name],
+        "API key variable", max_length=100, blank=True, validators=[env_var_name, validate_api_key_env],
         help_text="The name of the environment variable that holds the key. The key itself is never stored.",
     )
     hosted = models.BooleanField(default=True, help_text="Runs on a third party's servers (data leaves your machines).")
@@ -77,6 +91,27 @@ class Provider(models.Model):
         return bool(self.api_key_env and os.environ.get(self.api_key_env))
 
 
+class LocalRuntime(models.TextChoices):
+    TRANSFORMERS = "transformers", "Hugging Face transformers (reference)"
+    ONNX_GENAI = "onnxruntime-genai", "ONNX Runtime GenAI"
+
+
+class Precision(models.TextChoices):
+    FP32 = "fp32", "fp32"
+    FP16 = "fp16", "fp16"
+    BF16 = "bf16", "bf16"
+    INT8 = "int8", "int8"
+    INT4 = "int4", "int4"
+
+
+# A local model that names no runtime runs on the reference runtime at full precision.
+DEFAULT_LOCAL_RUNTIME = LocalRuntime.TRANSFORMERS
+DEFAULT_PRECISION = {LocalRuntime.TRANSFORMERS: Precision.FP32, LocalRuntime.ONNX_GENAI: Precision.INT8}
+# What ONNX Runtime GenAI's model builder can produce for the CPU (fp16/bf16 are GPU precisions).
+ONNX_GENAI_PRECISIONS = (Precision.FP32, Precision.INT8, Precision.INT4, Precision.FP16, Precision.BF16)
+TRANSFORMERS_PRECISIONS = (Precision.FP32, Precision.FP16, Precision.BF16)
+
+
 class LanguageModelQuerySet(models.QuerySet):
     def active(self):
         return self.filter(active=True)
@@ -96,6 +131,14 @@ class LanguageModel(models.Model):
     weights = models.CharField(
         max_length=300, blank=True,
         help_text="transformers models: a Hugging Face repo id, a local path, repo_or_path:FILE.gguf, or bundled:NAME.",
+    )
+    runtime = models.CharField(
+        max_length=30, blank=True, choices=LocalRuntime.choices,
+        help_text="Local models: the runtime that runs it in the worker; empty: transformers.",
+    )
+    precision = models.CharField(
+        max_length=10, blank=True, choices=Precision.choices,
+        help_text="Local models: the precision it runs at; empty: the runtime's default (transformers fp32, ONNX Runtime GenAI int8).",
     )
     params_b = models.FloatField("parameters (B)", null=True, blank=True, validators=[MinValueValidator(0)], help_text="Billions; empty where the vendor does not say.")
     context_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -154,6 +197,12 @@ class LanguageModel(models.Model):
             raise ValidationError({"remote_name": "An OpenAI-compatible model needs the model id the API expects."})
         if kind == Provider.Kind.TRANSFORMERS and not self.weights:
             raise ValidationError({"weights": "A transformers model needs weights (repo id, path or bundled:NAME)."})
+        if kind == Provider.Kind.OPENAI and (self.runtime or self.precision):
+            raise ValidationError({"runtime": "Runtime and precision are for models run in the worker; an API model has neither."})
+        if kind == Provider.Kind.TRANSFORMERS:
+            allowed = ONNX_GENAI_PRECISIONS if self.local_runtime == LocalRuntime.ONNX_GENAI else TRANSFORMERS_PRECISIONS
+            if self.precision and self.precision not in allowed:
+                raise ValidationError({"precision": f"{self.local_runtime} runs at {', '.join(allowed)}; {self.precision} needs the other runtime."})
 
     @property
     def is_slm(self) -> bool:
@@ -164,8 +213,22 @@ class LanguageModel(models.Model):
         return self.provider.hosted
 
     @property
-    def runtime(self) -> str:
+    def provider_kind(self) -> str:
+        """How the model is reached: over an OpenAI-compatible API, or inside the worker."""
         return self.provider.kind
+
+    @property
+    def local_runtime(self) -> str:
+        """The runtime a local model runs on (the catalogue's, or the default); empty for API models."""
+        if self.provider.kind != Provider.Kind.TRANSFORMERS:
+            return ""
+        return self.runtime or DEFAULT_LOCAL_RUNTIME
+
+    @property
+    def local_precision(self) -> str:
+        if self.provider.kind != Provider.Kind.TRANSFORMERS:
+            return ""
+        return self.precision or DEFAULT_PRECISION[LocalRuntime(self.local_runtime)]
 
     @property
     def runnable_here(self) -> bool:

@@ -14,14 +14,14 @@ from .models import LanguageModel, Provider
 
 PROVIDER_FIELDS = ("slug", "name", "kind", "base_url", "api_key_env", "hosted")
 MODEL_FIELDS = (
-    "slug", "name", "provider", "remote_name", "weights", "params_b", "context_tokens", "open_weights",
+    "slug", "name", "provider", "remote_name", "weights", "runtime", "precision", "params_b", "context_tokens", "open_weights",
     "licence", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "quality_source", "task_scores",
     "good_for", "layers", "kv_heads", "head_dim", "hidden_size", "release_date", "source_url",
     "price_source", "active", "task_score_sources", "reasoning_tokens", "reasoning_tokens_source", "batch_discount",
     "batch_discount_source",
 )
 # Fields a file may leave out (everything else has a model default, or is required).
-NULLABLE_TEXT = {"base_url", "api_key_env", "remote_name", "weights", "licence", "quality_source", "source_url", "price_source",
+NULLABLE_TEXT = {"base_url", "api_key_env", "remote_name", "weights", "runtime", "precision", "licence", "quality_source", "source_url", "price_source",
                  "reasoning_tokens_source", "batch_discount_source"}
 
 

@@ -6,6 +6,7 @@ so a duplicate or redelivered message never runs it twice, and its result is wri
 it is still ours, so nothing is counted twice.
 """
 
+import functools
 import logging
 import os
 import time
@@ -17,7 +18,8 @@ from django.utils import timezone
 
 from advisor.trials import execution as trial_execution
 from advisor.trials import runners
-from advisor.trials.services import run_cost, timed_out_message
+from advisor.trials.pricing import trial_run_cost
+from advisor.trials.services import timed_out_message
 
 from . import judge as judging
 from .checks import reference_passed
@@ -112,7 +114,8 @@ def _execute(run: EvaluationRun) -> None:
             saved_at[0] = now
 
     try:
-        measured = trial_execution.generate(run.model, request, on_text=on_text, on_progress=lambda message: None, price=run_cost)
+        measured = trial_execution.generate(run.model, request, on_text=on_text, on_progress=lambda message: None,
+                                            price=functools.partial(trial_run_cost, trial=run.evaluation))
     except trial_execution.GenerationFailed as failed:
         exc = failed.cause
         if isinstance(exc, runners.RunError):
@@ -169,7 +172,8 @@ def evaluation_judge_execute(*, verdict_id: int) -> None:
                                             temperature=0.0, time_limit_s=settings.TRIAL_SOFT_TIME_LIMIT_S)
         if evaluation.judge is None:
             raise runners.RunError("The judge model was removed from the catalogue.")
-        measured = trial_execution.generate(evaluation.judge, request, on_text=lambda *a: None, on_progress=lambda m: None, price=run_cost)
+        measured = trial_execution.generate(evaluation.judge, request, on_text=lambda *a: None, on_progress=lambda m: None,
+                                            price=functools.partial(trial_run_cost, trial=evaluation))
     except trial_execution.GenerationFailed as failed:
         if not isinstance(failed.cause, Exception):
             raise failed.cause

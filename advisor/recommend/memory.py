@@ -101,8 +101,14 @@ class Speed:
 @functools.lru_cache(maxsize=1024)
 def hardware_speed(hardware: Hardware) -> Speed:
     gpu = hardware.gpu_vram_gb > 0
+    compute = (GPU_TFLOPS if gpu else CPU_TFLOPS)[hardware.target]
+    if hardware.measured_speed:
+        # Calibrated on this machine: the measured bandwidth, the fitted efficiency, and the fixed
+        # cost of each step that reading the weights does not explain (most of a small model's time).
+        bandwidth, efficiency, per_step_s = hardware.measured_speed
+        return Speed(bandwidth, compute, efficiency, per_step_s)
     bandwidth = hardware.bandwidth_gbs or (GPU_BANDWIDTH_GBS if gpu else CPU_BANDWIDTH_GBS)[hardware.target]
-    return Speed(bandwidth, (GPU_TFLOPS if gpu else CPU_TFLOPS)[hardware.target])
+    return Speed(bandwidth, compute)
 
 
 def decode_tokens_per_s(gb_read_per_token: float, bandwidth_gbs: float, efficiency: float = EFFICIENCY,

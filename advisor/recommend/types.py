@@ -23,6 +23,9 @@ class Hardware:
     gpus: int | None = None
     # Measured memory bandwidth of this machine, GB/s (None: the class's figure); see memory.hardware_speed.
     bandwidth_gbs: float | None = None
+    # "This machine" once calibrated: (bandwidth GB/s, efficiency, fixed seconds per token) fitted from
+    # runs on this installation (advisor/machines/calibration.py); None: the figures above.
+    measured_speed: tuple[float, float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,4 +6,4 @@ class TrialsConfig(AppConfig):
     verbose_name = "Trials"
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the worker start-up sweep)
+        from . import worker_signals  # noqa: F401  (connects the worker start-up, heartbeat and sweep)

@@ -30,6 +30,8 @@ class Measurement:
     peak_rss_mb: int | None = None
     confidence: dict | None = None
     timed_out: bool = False
+    runtime: str = ""  # local runs: what actually ran (a fallback may differ from the catalogue's)
+    precision: str = ""
 
 
 class GenerationFailed(Exception):
@@ -44,8 +46,8 @@ class GenerationFailed(Exception):
 def target_for(model: LanguageModel) -> runners.RunTarget:
     provider = model.provider
     return runners.RunTarget(
-        runtime=provider.kind, weights=model.weights, base_url=provider.base_url,
-        remote_name=model.remote_name, api_key_env=provider.api_key_env,
+        runtime=model.local_runtime or provider.kind, weights=model.weights, precision=model.local_precision,
+        base_url=provider.base_url, remote_name=model.remote_name, api_key_env=provider.api_key_env,
     )
 
 
@@ -95,8 +97,9 @@ def generate(
     begun = time.monotonic()
     first_token_at = None
     usage = runners.Usage(None, None)
+    events = runners.stream(target_for(model), request)
     try:
-        for event in runners.stream(target_for(model), request):
+        for event in events:
             if isinstance(event, runners.Token):
                 measurement.output += event.text
                 if first_token_at is None:
@@ -111,6 +114,9 @@ def generate(
                 usage = event
     except BaseException as exc:
         measurement.total_ms = ms(time.monotonic() - begun)
+        # Closing the runner's generator now (not when it is collected) stops its generation: a
+        # callback that raised (the run was failed underneath) must not leave the model generating.
+        getattr(events, "close", lambda: None)()
         raise GenerationFailed(exc, measurement) from exc
 
     ended = time.monotonic()
@@ -125,5 +131,6 @@ def generate(
     if model.provider.kind == Provider.Kind.TRANSFORMERS:
         measurement.peak_rss_mb = peak_rss_mb()
     measurement.confidence = usage.confidence
+    measurement.runtime, measurement.precision = usage.runtime, usage.precision
     measurement.timed_out = usage.timed_out
     return measurement

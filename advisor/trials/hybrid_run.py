@@ -13,7 +13,6 @@ failed it underneath is never overwritten.
 import functools
 import logging
 import os
-import socket
 from dataclasses import asdict, dataclass
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -25,13 +24,12 @@ from advisor.hybrid.cascade import DEFAULT_SIGNAL, RunFigures, cascade_figures, 
 
 from . import execution, runners
 from .execution import ms
+from .lifecycle import HOSTNAME
 from .models import Status, TrialRun
 
 log = logging.getLogger(__name__)
 
 HYBRID_SLUG = "hybrid"
-HOSTNAME = socket.gethostname()
-WORKER_GONE = "The worker running this stopped before it finished (it was restarted or ran out of memory). Run the trial again."
 
 
 class HybridRejected(ValueError):
@@ -198,7 +196,10 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
     if run is None or run.status in (Status.DONE, Status.FAILED):
         return
     if run.status == Status.RUNNING:
-        TrialRun.objects.filter(pk=run_id, status=Status.RUNNING).update(status=Status.FAILED, error=WORKER_GONE, finished_at=timezone.now())
+        from .lifecycle import run_fail
+        from .sweep import WORKER_GONE
+
+        run_fail(run, WORKER_GONE)  # a redelivered message: its worker died mid-run
         return
     slm, llm = run.model, run.hybrid_llm
     if slm is None or llm is None:
@@ -314,3 +315,16 @@ def hybrid_view(run: TrialRun, *, hidden: bool) -> dict:
         "llm_model": run.hybrid_llm.slug if run.hybrid_llm_id and run.hybrid_llm else None,
         "confidence_score": confidence_signal(run.confidence, run.hybrid_signal or DEFAULT_SIGNAL),
     }
+
+
+def hybrid_run_enqueue(run: TrialRun, queue: str) -> None:
+    """Send the hybrid row's one task (the SLM's queue: it answers first)."""
+    from .lifecycle import run_fail
+    from .queueing import NOT_QUEUED
+    from .tasks import trial_hybrid_run_execute as task
+
+    try:
+        task.apply_async((run.pk,), queue=queue, expires=settings.TRIAL_QUEUE_EXPIRE_S)
+    except Exception:
+        log.exception("Could not queue run %s", run.pk)
+        run_fail(run, NOT_QUEUED)

@@ -1,7 +1,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from . import services, worker_signals
 from .models import TrialRun
 
 
@@ -13,13 +13,14 @@ from .models import TrialRun
     time_limit=settings.TRIAL_HARD_TIME_LIMIT_S + 15,
 )
 def trial_run_execute(run_id: int) -> None:
+    worker_signals.preload_wait()
     try:
         services.trial_run_execute(run_id=run_id)
     except Exception:
         # Whatever broke, the run must not stay queued or running for ever.
         run = TrialRun.objects.filter(pk=run_id).first()
         if run is not None:
-            services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
+            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"))
         raise
 
 
@@ -34,10 +35,11 @@ def trial_run_execute(run_id: int) -> None:
 def trial_hybrid_run_execute(run_id: int) -> None:
     from .hybrid_run import trial_hybrid_run_execute as execute
 
+    worker_signals.preload_wait()
     try:
         execute(run_id=run_id)
     except Exception:
         run = TrialRun.objects.filter(pk=run_id).first()
         if run is not None:
-            services.run_fail(run, "The run failed unexpectedly on the worker. Try again; if it persists, tell an admin.")
+            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"))
         raise

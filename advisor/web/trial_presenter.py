@@ -127,11 +127,14 @@ class RunView:
 
     def as_json(self) -> dict:
         run = self.run
-        figures = ("queue_ms", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "peak_rss_mb")
+        # The runtime, the advisor's estimate and the confidence would tell a local model from a hosted one.
+        figures = ("queue_ms", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "peak_rss_mb",
+                   "predicted_tokens_per_s", "confidence")
         out = {
             "model": self.slug, "name": self.label, "status": run.status, "output": run.output,
             **{name: self.figure(name) for name in figures},
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
+            "runtime": self.figure("runtime") or None, "precision": self.figure("precision") or None,
         }
         if run.is_hybrid:
             out |= self.hybrid

@@ -5,6 +5,7 @@ from . import api, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("catalogue/", views.catalogue, name="catalogue"),
+    path("catalogue/speeds/", views.catalogue_speeds, name="catalogue-speeds"),
     path("advisor/", views.advisor, name="advisor"),
     path("recommendations/", views.recommendation_list, name="recommendations"),
     path("recommendations/<uuid:rec_id>/", views.recommendation, name="recommendation"),

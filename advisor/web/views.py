@@ -1,5 +1,7 @@
 """Pages. Thin: read the request, call a service, render. htmx requests get the page's partial."""
 
+import dataclasses
+
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -8,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
-from advisor.hardware import probe_machine
+from advisor.hardware import probe_machine, this_machine_speed
 from advisor.trials import stats
 from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
@@ -40,6 +42,14 @@ def catalogue(request):
     return render(request, "web/catalogue.html", context)
 
 
+@require_GET
+def catalogue_speeds(request):
+    from advisor.machines.report import speed_rows
+
+    rows, context = speed_rows()
+    return render(request, "web/catalogue_speeds.html", {"rows": rows, **context})
+
+
 @require_http_methods(["GET", "POST"])
 def advisor(request):
     machine = None
@@ -61,10 +71,18 @@ def advisor(request):
         form = AdvisorForm(data)
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
-    result = recommendation_result(form.needs(), form.assumptions(), user=request.user) if form.is_valid() else None
+    speed_basis = None
+    if form.is_valid():
+        needs = form.needs()
+        if machine:  # "this machine": its measured speed, calibrated on the runs made here
+            measured_speed, speed_basis = this_machine_speed()
+            needs = dataclasses.replace(needs, hardware=dataclasses.replace(needs.hardware, measured_speed=measured_speed))
+        result = recommendation_result(needs, form.assumptions(), user=request.user)
+    else:
+        result = None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
-               "machine": machine, "detect_refused": detect_refused}
+               "machine": machine, "detect_refused": detect_refused, "speed_basis": speed_basis}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)

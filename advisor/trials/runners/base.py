@@ -3,8 +3,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RunTarget:
-    runtime: str  # "transformers" | "openai"
-    weights: str = ""  # transformers
+    runtime: str  # "transformers" | "onnxruntime-genai" (both in the worker) | "openai"
+    weights: str = ""  # local runtimes
+    precision: str = ""  # local runtimes: fp32, fp16, bf16, int8, int4
     base_url: str = ""  # openai
     remote_name: str = ""  # openai
     api_key_env: str = ""  # openai: the variable's name, never the key
@@ -42,6 +43,9 @@ class Usage:
     timed_out: bool = False
     # confidence_summary() of the generated tokens' log-probabilities; None where the runtime gives none.
     confidence: dict | None = None
+    # Local runs: the runtime and precision that actually ran (a fallback may differ from the target).
+    runtime: str = ""
+    precision: str = ""
 
 
 class RunError(Exception):

@@ -11,16 +11,26 @@ import threading
 import time
 
 import torch
-from django.conf import settings
-from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer
+from transformers import AutoModelForCausalLM, AutoTokenizer, StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
-from . import weights
+from . import cores, weights
 from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
+from .confidence import confidence_summary
 
 log = logging.getLogger(__name__)
 
 _loaded: dict[str, tuple] = {}
 _load_lock = threading.Lock()
+
+
+class _StopWhenSet(StoppingCriteria):
+    """Ends generation once the consumer has gone (a run failed underneath its worker)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
 
 
 class CountingStreamer(TextIteratorStreamer):
@@ -37,10 +47,11 @@ class CountingStreamer(TextIteratorStreamer):
         super().put(value)
 
 
-def set_threads() -> None:
-    # On a small machine an API run in the same worker needs a core left over.
-    if torch.get_num_threads() != settings.TORCH_THREADS:
-        torch.set_num_threads(settings.TORCH_THREADS)
+def set_threads(threads: int | None = None) -> None:
+    # The share of the cores this run holds (see cores.py); torch's setting is per process.
+    threads = threads or cores.threads_for(1)
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def is_loaded(weights_spec: str) -> bool:
@@ -103,24 +114,46 @@ def generation_kwargs(tokenizer, request: GenerationRequest) -> dict:
         kwargs.update(do_sample=True, temperature=request.temperature)
     else:
         kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+    # The raw logits of every step (before temperature), for the tokens' log-probabilities.
+    kwargs.update(output_logits=True, return_dict_in_generate=True)
     return kwargs
+
+
+def generated_logprobs(output, input_tokens: int) -> list[float]:
+    """log softmax(raw logits)[chosen token] for every generated token."""
+    if output is None or not getattr(output, "logits", None):
+        return []
+    chosen = output.sequences[0, input_tokens:]
+    logprobs = []
+    for step, token in zip(output.logits, chosen.tolist()):
+        logprobs.append(float(torch.log_softmax(step[0].float(), dim=-1)[token]))
+    return logprobs
 
 
 def stream(target: RunTarget, request: GenerationRequest):
     if not target.weights:
         raise RunError("This model has no weights in the catalogue: an admin must set them.")
+    with cores.local_run_slot() as threads:
+        return (yield from _generate(target, request, threads))
+
+
+def _generate(target: RunTarget, request: GenerationRequest, threads: int):
     model, tokenizer = yield from load_reporting_progress(target.weights)
 
     kwargs = generation_kwargs(tokenizer, request)
     input_tokens = int(kwargs["input_ids"].shape[-1])
     streamer = CountingStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=request.time_limit_s + 30)
     failure: list[BaseException] = []
+    result: list = []
+
+    stop = threading.Event()
 
     def generate():
         try:
-            set_threads()
+            set_threads(threads)
             with torch.inference_mode():
-                model.generate(**kwargs, streamer=streamer, max_time=request.time_limit_s)
+                result.append(model.generate(**kwargs, streamer=streamer, max_time=request.time_limit_s,
+                                             stopping_criteria=StoppingCriteriaList([_StopWhenSet(stop)])))
         except BaseException as exc:  # handed to the consumer below
             failure.append(exc)
             streamer.end()
@@ -128,11 +161,17 @@ def stream(target: RunTarget, request: GenerationRequest):
     started = time.monotonic()
     thread = threading.Thread(target=generate, name="generate", daemon=True)
     thread.start()
-    for text in streamer:
-        if text:
-            yield Token(text)
+    try:
+        for text in streamer:
+            if text:
+                yield Token(text)
+    finally:
+        # The consumer stopped early (closed this generator or raised): stop generating too.
+        stop.set()
     thread.join()
     if failure:
         raise RunError(f"The model failed while generating: {failure[0]}")
     timed_out = time.monotonic() - started >= request.time_limit_s and streamer.generated < request.max_tokens
-    yield Usage(input_tokens=input_tokens, output_tokens=streamer.generated, timed_out=timed_out)
+    logprobs = generated_logprobs(result[0] if result else None, input_tokens)
+    yield Usage(input_tokens=input_tokens, output_tokens=streamer.generated, timed_out=timed_out,
+                confidence=confidence_summary(logprobs), runtime="transformers", precision="fp32")

@@ -2,15 +2,35 @@
 through the official `openai` client, streaming, with the usage the server reports."""
 
 import functools
+import json
+import logging
 import os
+from urllib.parse import urlparse
 
+import httpx2
 import openai
 from django.conf import settings
 
 from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
+from .confidence import confidence_summary
+from .endpoint_rules import api_key_env_problem, base_url_problem, scrub
+
+log = logging.getLogger(__name__)
+
+# What a server or the network can do to a call. Anything else is a bug of ours and must surface as
+# itself (with its traceback in the log), not as "the stream broke off".
+TRANSPORT_ERRORS = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
+# More tokens than any context window holds: a server reporting this is broken.
+ABSURD_TOKENS = 10_000_000
+
+
+def _api_key(target: RunTarget) -> str:
+    return os.environ.get(target.api_key_env, "") if target.api_key_env else ""
 
 
 def client_for(target: RunTarget, request: GenerationRequest) -> openai.OpenAI:
+    if problem := api_key_env_problem(target.api_key_env):
+        raise RunError(f"{problem} An admin must fix the provider's API key variable in the catalogue.")
     if target.api_key_env:
         api_key = os.environ.get(target.api_key_env)
         if not api_key:
@@ -30,8 +50,10 @@ def _client(base_url: str, api_key: str, timeout: float, max_retries: int) -> op
 
 
 def user_message(exc: Exception, target: RunTarget) -> str:
-    """Words a user can act on, for each way an API call fails."""
-    where = target.base_url
+    """Words a user can act on, for each way an API call fails. Nothing the server said is passed on
+    as is: its details are scrubbed of keys and URLs."""
+    # The host only: a base URL's path or query may carry a key.
+    where = urlparse(target.base_url).hostname or "the server"
     if isinstance(exc, openai.AuthenticationError):
         return f"The API key was refused by {where}: check the key in {target.api_key_env or 'the provider settings'}."
     if isinstance(exc, openai.PermissionDeniedError):
@@ -41,7 +63,7 @@ def user_message(exc: Exception, target: RunTarget) -> str:
     if isinstance(exc, openai.RateLimitError):
         return f"{where} is rate limiting these requests (429) even after retries: wait a minute or raise your quota."
     if isinstance(exc, openai.BadRequestError):
-        return f"{where} rejected the request: {_detail(exc)}"
+        return f"{where} rejected the request: {_detail(exc, target)}"
     if isinstance(exc, openai.APITimeoutError):
         return f"{where} did not answer in time: try again, lower max tokens, or raise OPENAI_TIMEOUT_S."
     if isinstance(exc, openai.APIConnectionError):
@@ -49,35 +71,44 @@ def user_message(exc: Exception, target: RunTarget) -> str:
     if isinstance(exc, openai.InternalServerError):
         return f"{where} had a server error ({exc.status_code}): try again later."
     if isinstance(exc, openai.APIStatusError):
-        return f"{where} answered {exc.status_code}: {_detail(exc)}"
+        return f"{where} answered {exc.status_code}: {_detail(exc, target)}"
     return f"The answer from {where} broke off: {type(exc).__name__}. Try again."
 
 
-def _detail(exc: openai.APIStatusError) -> str:
+def _detail(exc: openai.APIStatusError, target: RunTarget) -> str:
     # The client hands over the body's "error" object when there is one.
     body = exc.body
+    text = str(exc.message)
     if isinstance(body, dict):
         for key in ("message", "detail"):  # OpenAI's errors say message; FastAPI-based servers say detail
             if body.get(key):
-                return str(body[key])[:300]
-    return str(exc.message)[:300]
+                text = str(body[key])
+                break
+    return scrub(text, secrets=[_api_key(target)])[:300]
+
+
+def _token_count(value, what: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= ABSURD_TOKENS:
+        raise RunError(f"The server reported an impossible number of {what} tokens ({str(value)[:20]}); "
+                       "its usage figures cannot be trusted. Check the server, then run again.")
+    return value
 
 
 def stream(target: RunTarget, request: GenerationRequest):
     if not target.base_url:
         raise RunError("This provider has no base URL: an admin must set it in the catalogue.")
+    if problem := base_url_problem(target.base_url, resolve=True):
+        raise RunError(f"{problem} An admin must fix the provider's base URL in the catalogue.")
     client = client_for(target, request)
-    yield Loading(f"Connecting to {target.base_url}…")
+    yield Loading(f"Connecting to {urlparse(target.base_url).hostname}…")
     usage = None
+    answering = False  # the server has answered 200: a connection error from here on is a broken stream
+    logprobs: list[float] = []
     try:
-        response = client.chat.completions.create(
-            model=target.remote_name,
-            messages=request.messages(),
-            max_tokens=request.max_tokens,
-            temperature=request.temperature,
-            stream=True,
-            stream_options={"include_usage": True},
-        )
+        response = _create(client, target, request)
+        answering = True
         with response:
             for chunk in response:
                 if chunk.usage is not None:
@@ -85,11 +116,36 @@ def stream(target: RunTarget, request: GenerationRequest):
                 for choice in chunk.choices:
                     if choice.delta and choice.delta.content:
                         yield Token(choice.delta.content)
-    except openai.OpenAIError as exc:
-        raise RunError(user_message(exc, target)) from exc
-    except Exception as exc:  # a stream cut mid-way surfaces as a transport error
+                    logprobs.extend(_token_logprobs(choice))
+    except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
+        # The details stay in the server log (scrubbed of the key); the user gets words to act on.
+        log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
+        if answering and not isinstance(exc, (openai.APIStatusError, openai.APITimeoutError)):
+            raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
+                           "(the connection closed mid-stream); the text so far is kept. Try again.") from exc
         raise RunError(user_message(exc, target)) from exc
     yield Usage(
-        input_tokens=usage.prompt_tokens if usage else None,
-        output_tokens=usage.completion_tokens if usage else None,
+        input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
+        output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
+        confidence=confidence_summary(logprobs),
     )
+
+
+def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest):
+    arguments = dict(
+        model=target.remote_name, messages=request.messages(), max_tokens=request.max_tokens,
+        temperature=request.temperature, stream=True, stream_options={"include_usage": True},
+    )
+    try:
+        # The tokens' log-probabilities give the run's confidence where the provider returns them.
+        return client.chat.completions.create(**arguments, logprobs=True)
+    except openai.BadRequestError as exc:
+        if "logprob" not in str(exc).lower():
+            raise
+        # Some servers and models reject the parameter: run without a confidence rather than fail.
+        return client.chat.completions.create(**arguments)
+
+
+def _token_logprobs(choice) -> list[float]:
+    content = getattr(getattr(choice, "logprobs", None), "content", None) or []
+    return [float(item.logprob) for item in content if getattr(item, "logprob", None) is not None]

@@ -109,3 +109,97 @@ def prepare_weights(source: WeightsSource, progress: Callable[[str], None] = lam
     progress(f"Prepared in {target}")
     log.info("Prepared %s:%s in %s", source.path_or_repo, source.gguf_file, target)
     return target
+
+
+# --- ONNX Runtime GenAI --------------------------------------------------------------------------
+# The model builder's precisions for the CPU (fp16/bf16 are for GPUs, where `-e cuda` applies).
+ONNX_PRECISIONS = ("fp32", "fp16", "bf16", "int8", "int4")
+
+
+def onnx_dir(weights: str, precision: str) -> Path:
+    """Where the ONNX Runtime GenAI conversion of `weights` at `precision` lives in the data folder."""
+    source = resolve(weights)
+    base = source.prepared_dir.name if source.prepared_dir else source.path_or_repo.strip("/").replace("/", "--")
+    return settings.PREPARED_MODELS_DIR / f"{base}.onnx-{precision}-{onnx_execution_provider()}"
+
+
+def onnx_execution_provider() -> str:
+    # The CUDA package (onnxruntime-genai-cuda) reports CUDA; the CPU wheel does not.
+    try:
+        import onnxruntime_genai as og
+
+        return "cuda" if og.is_cuda_available() else "cpu"
+    except (ImportError, AttributeError):
+        return "cpu"
+
+
+def onnx_is_prepared(weights: str, precision: str) -> bool:
+    try:
+        return (onnx_dir(weights, precision) / "genai_config.json").exists()
+    except WeightsUnavailable:
+        return False
+
+
+class ConversionFailed(WeightsUnavailable):
+    """The model builder could not convert these weights (the transformers runtime still can run them)."""
+
+
+def prepare_onnx(weights: str, precision: str, progress: Callable[[str], None] = lambda message: None) -> Path:
+    """Convert the plain Hugging Face folder once with ONNX Runtime GenAI's model builder (idempotent, atomic)."""
+    if precision not in ONNX_PRECISIONS:
+        raise ConversionFailed(f"ONNX Runtime GenAI runs at {', '.join(ONNX_PRECISIONS)}, not {precision!r}.")
+    if precision in ("fp16", "bf16") and onnx_execution_provider() == "cpu":
+        # The builder writes such a model for the CPU, but ONNX Runtime's CPU kernels cannot load it.
+        raise ConversionFailed(f"ONNX Runtime GenAI runs {precision} on a GPU worker only (onnxruntime-genai-cuda); use int8, int4 or fp32 on the CPU.")
+    target = onnx_dir(weights, precision)
+    if onnx_is_prepared(weights, precision):
+        return target
+    import fcntl
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Two workers that find the model unprepared at once: the second waits and finds it done.
+    with open(target.with_name(target.name + ".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if onnx_is_prepared(weights, precision):
+            return target
+        return _convert(weights, precision, target, progress)
+
+
+def _convert(weights: str, precision: str, target: Path, progress: Callable[[str], None]) -> Path:
+    import subprocess
+    import sys
+    import time
+
+    hf_folder = Path(load_path(weights, progress))
+    if not (hf_folder / "config.json").exists():
+        raise ConversionFailed(
+            f"The model builder converts a local Hugging Face folder; {weights!r} is not one on this worker. "
+            "Download it to a folder and set the catalogue entry's weights to that path."
+        )
+    partial = target.with_name(target.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    command = [sys.executable, "-m", "onnxruntime_genai.models.builder", "-i", str(hf_folder), "-o", str(partial),
+               "-p", precision, "-e", onnx_execution_provider(), "-c", str(partial) + ".cache"]
+    progress(f"Converting to ONNX Runtime GenAI {precision} with its model builder (seconds for a small model)")
+    started = time.monotonic()
+    # The builder prints a progress bar per tensor; pass on a line every few seconds, keep the tail for errors.
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1) as builder:
+        tail: list[str] = []
+        last_report = started
+        for chunk in builder.stdout:
+            for line in chunk.replace("\r", "\n").splitlines():
+                if line.strip():
+                    tail = (tail + [line.strip()])[-5:]
+            if time.monotonic() - last_report > 3:
+                last_report = time.monotonic()
+                progress(f"  {tail[-1][:100] if tail else 'converting'}")
+        builder.wait()
+    shutil.rmtree(str(partial) + ".cache", ignore_errors=True)
+    if builder.returncode != 0 or not (partial / "genai_config.json").exists():
+        shutil.rmtree(partial, ignore_errors=True)
+        raise ConversionFailed(f"ONNX Runtime GenAI's model builder could not convert {weights!r}: {' / '.join(tail)[-300:]}")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(partial, target)
+    progress(f"Converted in {time.monotonic() - started:.0f} s into {target}")
+    log.info("Converted %s to ONNX %s in %s", weights, precision, target)
+    return target

@@ -1,0 +1,112 @@
+"""Running one trial run on a worker: claim it, stream into its row, store the measurement.
+Every write is conditional on the run still being this worker's (lifecycle.py); a run failed
+underneath stops generating at its next progress save."""
+
+import functools
+import logging
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
+from advisor.catalogue.models import LanguageModel
+from advisor.machines.prediction import run_speed_record
+
+from . import execution, runners
+from .pricing import trial_run_cost
+from .lifecycle import RunTakenAway, run_claim, run_fail, run_finish, run_save_progress
+from .models import Status, TrialRun
+from .sweep import WORKER_GONE
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "The run failed unexpectedly on the worker ({kind}). Try again; if it persists, tell an admin."
+
+
+def timed_out_message() -> str:
+    return (
+        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
+        "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
+    )
+
+
+class _Progress:
+    """Writes the streamed output to the database at most every TRIAL_SAVE_EVERY_S; raises
+    RunTakenAway (which stops the generation) once the run is no longer this worker's."""
+
+    def __init__(self, run: TrialRun):
+        self.run = run
+        self.saved_at = 0.0
+        # The stream-lag benchmark compares these wall-clock times with when text shows on screen.
+        self.trace = open(settings.TRIAL_TOKEN_TRACE, "a") if settings.TRIAL_TOKEN_TRACE else None
+
+    def text(self, output: str, ttft_ms: int | None) -> None:
+        self.run.output = output
+        if self.trace:
+            self.trace.write(f"{self.run.pk} {time.time():.4f} {len(output)}\n")
+            self.trace.flush()
+        if ttft_ms is not None:
+            self.save(force=True, progress="", ttft_ms=ttft_ms)
+        else:
+            self.save()
+
+    def progress(self, message: str) -> None:
+        self.save(force=True, progress=message[:200])
+
+    def save(self, force: bool = False, **fields) -> None:
+        now = time.monotonic()
+        if force or now - self.saved_at >= settings.TRIAL_SAVE_EVERY_S:
+            run_save_progress(self.run, output=self.run.output, **fields)
+            self.saved_at = now
+
+
+def trial_run_execute(*, run_id: int) -> None:
+    """Run one model on its trial's prompt, streaming into the row. Idempotent: a redelivered
+    message for a run that already started (its worker died) marks it failed instead of starting over."""
+    run = TrialRun.objects.select_related("trial", "model__provider").filter(pk=run_id).first()
+    if run is None or run.status in (Status.DONE, Status.FAILED):
+        return
+    if run.status == Status.RUNNING:
+        run_fail(run, WORKER_GONE)
+        return
+    if run.model is None:
+        run_fail(run, "This model was removed from the catalogue.")
+        return
+    if not run_claim(run):
+        return  # another worker took it, or the sweep failed it, since it was read
+
+    trial, model = run.trial, run.model
+    request = runners.GenerationRequest(
+        prompt=trial.prompt, system=trial.system, max_tokens=trial.max_tokens,
+        temperature=trial.temperature, time_limit_s=settings.TRIAL_SOFT_TIME_LIMIT_S,
+    )
+    progress = _Progress(run)
+    try:
+        measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress,
+                                       price=functools.partial(trial_run_cost, trial=trial))
+    except execution.GenerationFailed as failed:
+        run.output = failed.measurement.output
+        exc = failed.cause
+        if isinstance(exc, RunTakenAway):
+            log.warning("Run %s was failed underneath its worker; stopped generating", run.pk)
+        elif isinstance(exc, runners.RunError):
+            run_fail(run, str(exc), owned=True)
+        elif isinstance(exc, SoftTimeLimitExceeded):
+            run_fail(run, timed_out_message(), owned=True)
+        elif isinstance(exc, Exception):
+            log.error("Run %s failed", run.pk, exc_info=exc)
+            # The type only: an exception's text may carry anything, a key included.
+            run_fail(run, UNEXPECTED.format(kind=type(exc).__name__), owned=True)
+        else:
+            raise exc
+        return
+
+    figures = {name: getattr(measured, name) for name in (
+        "output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
+        "cost_basis", "peak_rss_mb", "confidence")}
+    run_speed_record(run=run, measured=measured)  # runtime, precision, the advisor's estimate beside the measurement
+    figures |= {"runtime": run.runtime, "precision": run.precision, "predicted_tokens_per_s": run.predicted_tokens_per_s}
+    if measured.timed_out:
+        run_finish(run, status=Status.FAILED, error=timed_out_message(), **figures)
+    else:
+        run_finish(run, **figures)

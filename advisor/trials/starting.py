@@ -1,0 +1,83 @@
+"""Starting a trial: check the request against the catalogue and the limits, insert its runs and
+queue them, all in one transaction per user."""
+
+import functools
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from advisor.catalogue.models import LanguageModel
+
+from . import limits
+from .availability import model_availability, unrunnable_message
+from .models import Trial, TrialRun
+from .queueing import queue_for, run_enqueue
+
+
+class TrialRejected(Exception):
+    """The request breaks a rule; `errors` maps the field to messages, as forms and the API show them."""
+
+    def __init__(self, errors: dict[str, list[str]], status: int = 400):
+        self.errors = errors
+        self.status = status
+        super().__init__(errors)
+
+
+@dataclass(frozen=True)
+class TrialRequest:
+    prompt: str
+    models: list[str]
+    system: str = ""
+    max_tokens: int = 256
+    temperature: float = 0.0
+    blind: bool = False
+    hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column
+
+
+def trial_start(*, owner, request: TrialRequest) -> Trial:
+    """Create a trial and queue one task per model; the tasks are sent once the rows are committed."""
+    slugs = list(dict.fromkeys(request.models))
+    found = {m.slug: m for m in LanguageModel.objects.active().select_related("provider").filter(slug__in=slugs)}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise TrialRejected({"models": [f"Unknown or inactive model: {', '.join(unknown)}."]})
+    models = [found[slug] for slug in slugs]
+    # A model that cannot run here is never queued: it would load for a minute, fail and hold a worker.
+    if blocked := [unrunnable_message(m, a) for m in models if not (a := model_availability(m)).runnable]:
+        raise TrialRejected({"models": blocked})
+    prompt_tokens = limits.prompt_tokens_upper_bound(request.system, request.prompt)
+    plan = _hybrid_plan(owner, request)
+    # The cascade may run both of its models: both count against the limits (worst case).
+    planned_models = models + ([plan.slm, plan.llm] if plan else [])
+
+    with transaction.atomic():
+        try:
+            # Checked and inserted under one per-user lock, so concurrent starts cannot all pass.
+            limits.limits_check(owner=owner, planned=[limits.PlannedRun(m, prompt_tokens, request.max_tokens) for m in planned_models])
+        except limits.LimitExceeded as exc:
+            raise TrialRejected(exc.errors, status=429) from exc
+        trial = Trial.objects.create(
+            owner=owner, prompt=request.prompt, system=request.system, max_tokens=request.max_tokens,
+            temperature=request.temperature, blind=request.blind,
+        )
+        for position, model in enumerate(models):
+            run = TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=model.slug, model_name=model.name)
+            # Sent after commit, so a worker never looks for a row that is not there yet.
+            transaction.on_commit(functools.partial(run_enqueue, run, queue_for(model)))
+        if plan:
+            from .hybrid_run import hybrid_run_create, hybrid_run_enqueue
+
+            run = hybrid_run_create(trial=trial, plan=plan, position=len(models))
+            transaction.on_commit(functools.partial(hybrid_run_enqueue, run, queue_for(plan.slm)))
+    return trial
+
+
+def _hybrid_plan(owner, request: TrialRequest):
+    from .hybrid_run import HybridRejected, hybrid_plan
+
+    if request.hybrid is None:
+        return None
+    try:
+        return hybrid_plan(owner=owner, spec=request.hybrid)
+    except HybridRejected as exc:
+        raise TrialRejected(exc.errors) from exc

@@ -1,0 +1,50 @@
+"""Failing the runs whose worker is gone and the queued runs no worker took in time. Runs in the
+worker (at start and periodically, advisor/machines/heartbeat.py), never in a web request."""
+
+import datetime
+
+import psutil
+from django.conf import settings
+from django.utils import timezone
+
+from .lifecycle import HOSTNAME, run_fail
+from .models import Status, TrialRun
+
+WORKER_GONE = "The worker running this stopped before it finished (it was restarted or ran out of memory). Run the trial again."
+
+
+def never_started_message() -> str:
+    return (
+        f"No worker picked this run up within {settings.TRIAL_QUEUE_EXPIRE_S // 60} minutes. "
+        "Check that a Celery worker is running for its queue (scripts/run starts one), then run the trial again."
+    )
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
+def _worker_gone(run: TrialRun, now) -> bool:
+    if run.worker_host == HOSTNAME and run.worker_pid and _process_gone(run.worker_pid):
+        return True
+    # A worker on another machine cannot be looked at: a run silent for longer than any run may last is dead.
+    return (now - run.updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
+
+
+def runs_sweep(queryset=None) -> int:
+    """Mark failed the running runs whose worker is gone and the queued runs no worker took in time.
+    Returns how many."""
+    now = timezone.now()
+    runs = queryset if queryset is not None else TrialRun.objects.all()
+    swept = 0
+    for run in runs.filter(status=Status.RUNNING):
+        if _worker_gone(run, now) and run_fail(run, WORKER_GONE):
+            swept += 1
+    expired = now - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S)
+    for run in runs.filter(status=Status.QUEUED, queued_at__lt=expired):
+        if run_fail(run, never_started_message(), unless_started=True):
+            swept += 1
+    return swept
