@@ -39,7 +39,7 @@ def parse():
     parser = argparse.ArgumentParser()
     parser.add_argument("step", choices=["run", "vote"])
     parser.add_argument("--data", default="var/demo-hybrid")
-    parser.add_argument("--suite", default="Ticket routing (classification)")
+    parser.add_argument("--suite", action="append", help="a sample suite's name; several: one suite of all their prompts (POST /api/suites)")
     parser.add_argument("--slm", default="smollm2-135m-instruct")
     parser.add_argument("--llm", default="smollm2-135m-instruct-served")
     parser.add_argument("--max-tokens", type=int, default=24)
@@ -135,11 +135,19 @@ def start_worker() -> subprocess.Popen:
 def step_run(processes):
     from advisor.evaluations.models import Suite
 
-    suite = Suite.objects.get(name=args.suite, is_sample=True)
+    names = args.suite or ["Ticket routing (classification)"]
     processes.append(start_loopback_server(args.llm_port))
     processes.append(start_worker())
     processes.append(start_site())
-    status, body = call("POST", "/api/evaluations", {"suite": str(suite.id), "models": [args.slm, args.llm],
+    if len(names) == 1:
+        suite_id = str(Suite.objects.get(name=names[0], is_sample=True).id)
+    else:
+        items = [{"prompt": i.prompt, "system": i.system, "expected": i.expected, "check": i.check_kind, "tags": [suite.name]}
+                 for suite in (Suite.objects.get(name=name, is_sample=True) for name in names) for i in suite.items.all()]
+        status, body = call("POST", "/api/suites", {"name": " + ".join(names), "items": items})
+        assert status == 201, body
+        suite_id = body["id"]
+    status, body = call("POST", "/api/evaluations", {"suite": suite_id, "models": [args.slm, args.llm],
                                                       "max_tokens": args.max_tokens, "requests_per_day": int(args.requests_per_day)})
     assert status == 201, body
     evaluation_id = body["id"]
