@@ -215,8 +215,7 @@ def test_templates_have_no_inline_script_handlers_or_styles():
 def test_check_deploy_is_clean_with_the_https_switches_on(tmp_path):
     env = dict(os.environ, ADVISOR_DATA_DIR=str(tmp_path), DJANGO_HTTPS="1", DJANGO_DEBUG="0",
                DJANGO_SECRET_KEY="k" + "x9Qz-" * 12)
-    # The browser tests' module sets this for Playwright's event loop when it is collected; a deployment would not.
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # the browser tests' live server sets it in this process
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr

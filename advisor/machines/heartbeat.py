@@ -11,11 +11,19 @@ from django.utils import timezone
 from .models import Worker
 
 
+# What this process measured of its machine at start (advisor/machines/signals.py), so a row made
+# again by a later beat (after it was deleted) still says what machine the worker runs on.
+measured_machine: dict = {}
+
+
 def worker_beat(*, name: str, queues: list[str], started_at: datetime.datetime) -> None:
     now = timezone.now()
     Worker.objects.update_or_create(name=name, defaults={
         "hostname": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues),
         "started_at": started_at, "last_seen_at": now, "stopped_at": None,
+    }, create_defaults={
+        "hostname": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues),
+        "started_at": started_at, "last_seen_at": now, "machine": measured_machine,
     })
 
 

@@ -26,6 +26,9 @@ def record_worker_machine(sender=None, **kwargs):
     except Exception:  # a probe that fails must not stop the worker
         log.exception("Could not measure this worker's machine")
         return
+    from . import heartbeat
+
+    heartbeat.measured_machine.update(machine)
     now = timezone.now()
     if Worker.objects.filter(name=name).update(machine=machine):
         return
