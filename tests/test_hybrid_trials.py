@@ -75,6 +75,8 @@ def test_threshold_0_never_escalates_and_1_always_does_through_real_trials(worke
     assert hybrid["total_ms"] == round(slm["total_ms"] + llm["total_ms"])
     assert hybrid["cost_usd"] == pytest.approx(slm["cost_usd"] + llm["cost_usd"]) and llm["cost_usd"] > 0
     assert cascade["added_latency_ms"] == llm["total_ms"]
+    # Its first token is the answer's: after the whole draft, then the LLM's own first token.
+    assert hybrid["ttft_ms"] == slm["total_ms"] + llm["ttft_ms"] and cascade["draft_ttft_ms"] == slm["ttft_ms"]
     page = signed_in.get(url).content.decode()
     assert 'data-testid="hybrid-draft"' in page and "Answered by served-llm" in page
 

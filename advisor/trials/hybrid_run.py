@@ -132,9 +132,9 @@ def _running(run_id: int):
 class _Stream:
     """Saves the text streamed so far into `output`, at most every TRIAL_SAVE_EVERY_S."""
 
-    def __init__(self, run_id: int, **first_token_fields):
-        self.run_id, self.saved_at, self.output = run_id, 0.0, ""
-        self.first_token_fields = first_token_fields
+    def __init__(self, run_id: int, *, ttft_offset_ms: int = 0):
+        # The column's time to first token is the answer's: after the whole draft when it escalated.
+        self.run_id, self.saved_at, self.output, self.ttft_offset_ms = run_id, 0.0, "", ttft_offset_ms
 
     def save(self, force: bool = False, **fields) -> None:
         import time
@@ -148,7 +148,7 @@ class _Stream:
     def text(self, output: str, ttft_ms: int | None) -> None:
         self.output = output
         if ttft_ms is not None:
-            self.save(force=True, progress="", **self.first_token_fields)
+            self.save(force=True, progress="", ttft_ms=self.ttft_offset_ms + ttft_ms)
         else:
             self.save()
 
@@ -261,7 +261,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
                                    escalation_reason=reason, confidence=confidence, hybrid_figures=figures,
                                    progress=f"Asking {llm.name}…", updated_at=timezone.now()):
         return
-    answer = _Stream(run_id)
+    answer = _Stream(run_id, ttft_offset_ms=slm_measured.total_ms or 0)
     try:
         llm_measured = execution.generate(llm, request, on_text=answer.text, on_progress=answer.progress, price=price)
     except execution.GenerationFailed as failed:

@@ -144,6 +144,8 @@ def trial_new(request):
             try:
                 trial = trial_start(owner=request.user, request=TrialRequest(**data, hybrid=hybrid))
             except TrialRejected as exc:
+                if "hybrid" in exc.errors:  # the API's field is the page's policy choice
+                    exc.errors["hybrid_policy"] = exc.errors.pop("hybrid")
                 for field, messages in exc.errors.items():
                     for message in messages:
                         form.add_error(field if field in form.fields else None, message)
