@@ -8,7 +8,9 @@ FIELD = "hybrid_policy"
 
 
 def add_hybrid_field(form, user, *, initial: str | None = None) -> None:
-    policies = HybridPolicy.objects.filter(owner=user).select_related("slm", "llm")[:50] if user.is_authenticated else []
+    policies = list(HybridPolicy.objects.filter(owner=user).select_related("slm", "llm")[:50]) if user.is_authenticated else []
+    if not policies:
+        return  # nothing to choose: no field (and no extra tab stop) until the owner saves a policy
     choices = [("", "No hybrid column")] + [
         (str(p.id), f"{p.slm.name} → {p.llm.name} under {p.threshold:g} ({p.created_at:%Y-%m-%d})") for p in policies]
     form.fields[FIELD] = forms.ChoiceField(
