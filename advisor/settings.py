@@ -239,8 +239,6 @@ TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "2000"))
 # Longest a web process keeps the catalogue as the advisor sees it (advisor/web/spec_cache.py);
 # edits through Django clear it at once on this machine.
 CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
-# What an hour of this machine costs, to price local runs (labelled as such on the page).
-LOCAL_HARDWARE_USD_PER_HOUR = float(os.environ.get("LOCAL_HARDWARE_USD_PER_HOUR", "0.10"))
 # --- Evaluations ----------------------------------------------------------------------
 # Runs of one model executing at once in one evaluation: an API's rate limit, a local model's cores.
 EVAL_MAX_CONCURRENCY_PER_MODEL = int(os.environ.get("EVAL_MAX_CONCURRENCY_PER_MODEL", "2"))
