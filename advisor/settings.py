@@ -235,7 +235,7 @@ TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
 # How often a trial page asks for a column whose run streams (ms), and for one still waiting for a
 # worker (a queued run can wait minutes: polling it 10 times a second only loads the server).
 TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
-TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "2000"))
+TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "500"))
 # Longest a web process keeps the catalogue as the advisor sees it (advisor/web/spec_cache.py);
 # edits through Django clear it at once on this machine.
 CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))

@@ -124,7 +124,9 @@ def test_form_errors_show_next_to_the_field(page, catalogue):
 
 def test_trial_streams_both_columns_then_counts_the_vote(page, catalogue, user, worker):
     sign_in(page, user)
-    start_trial(page, ["smollm2-135m-instruct", "smollm2-135m-instruct-served"], max_tokens="64")
+    # Long enough that the fast local runtime is still streaming when the page next asks.
+    start_trial(page, ["smollm2-135m-instruct", "smollm2-135m-instruct-served"],
+                prompt="Write a long story about the sea, at least three hundred words.", max_tokens="160")
     local = page.locator("[data-testid=run-output][data-model=smollm2-135m-instruct]")
     served = page.locator("[data-testid=run-output][data-model=smollm2-135m-instruct-served]")
     # Both columns show text while their run is still going.
