@@ -7,7 +7,6 @@ Running one run (and one judgement) lives in `execution.py`; the figures in `rep
 import datetime
 import functools
 import logging
-import socket
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -16,7 +15,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel, Provider
+from advisor.trials.lifecycle import HOSTNAME  # noqa: F401  (execution imports it from here)
 from advisor.trials.models import TrialRun
+from advisor.trials.sweep import worker_gone
 
 from . import limits
 from .models import (
@@ -25,7 +26,6 @@ from .models import (
 )
 
 log = logging.getLogger(__name__)
-HOSTNAME = socket.gethostname()
 NOT_QUEUED = "The run could not be queued: the task queue (broker) did not answer. Check that it and the worker are running (scripts/run starts both), then start the evaluation again."
 
 
@@ -285,20 +285,6 @@ def evaluation_cancel(*, evaluation: Evaluation) -> bool:
 
 
 # --- After a worker died ----------------------------------------------------------------------------
-
-
-def worker_gone(host: str, pid: int | None, updated_at) -> bool:
-    """Whether the worker process that claimed a row is gone (same logic as the trials' sweep)."""
-    import psutil
-
-    if host == HOSTNAME and pid:
-        try:
-            if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                return False
-        except psutil.Error:
-            pass
-        return True
-    return (timezone.now() - updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
 
 
 def evaluations_resume() -> int:

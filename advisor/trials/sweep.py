@@ -27,11 +27,12 @@ def _process_gone(pid: int) -> bool:
         return True
 
 
-def _worker_gone(run: TrialRun, now) -> bool:
-    if run.worker_host == HOSTNAME and run.worker_pid and _process_gone(run.worker_pid):
+def worker_gone(host: str, pid: int | None, updated_at, now=None) -> bool:
+    """Whether the worker that claimed a row (a trial's or an evaluation's run) is gone."""
+    if host == HOSTNAME and pid and _process_gone(pid):
         return True
-    # A worker on another machine cannot be looked at: a run silent for longer than any run may last is dead.
-    return (now - run.updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
+    # A worker on another machine cannot be looked at: a row silent for longer than any run may last is dead.
+    return ((now or timezone.now()) - updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
 
 
 def runs_sweep(queryset=None) -> int:
@@ -41,7 +42,7 @@ def runs_sweep(queryset=None) -> int:
     runs = queryset if queryset is not None else TrialRun.objects.all()
     swept = 0
     for run in runs.filter(status=Status.RUNNING):
-        if _worker_gone(run, now) and run_fail(run, WORKER_GONE):
+        if worker_gone(run.worker_host, run.worker_pid, run.updated_at, now) and run_fail(run, WORKER_GONE):
             swept += 1
     expired = now - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S)
     for run in runs.filter(status=Status.QUEUED, queued_at__lt=expired):
