@@ -199,7 +199,10 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT_S"):
     # How long Redis waits before redelivering a dead worker's unacknowledged message (default an
     # hour); it must exceed the longest run, or a run still going is delivered a second time.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_BROKER_VISIBILITY_TIMEOUT_S"])}
+    # kombu looks for such messages every 10 s but scans only on every 10th look; with a timeout
+    # short enough to set by hand, scan on each, so redelivery comes within 10 s of the timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_BROKER_VISIBILITY_TIMEOUT_S"]),
+                                       "unacked_restore_throttle": 1}
 # The database row holds every result; no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -3,7 +3,7 @@ same run: requests/s of each, their ratio, and the recommend API's p99 at 20 con
 connections (wrk). Not a timed test: the figures depend on the machine; the ratio is what to
 compare (aim: ratio ≥ 0.2, p99 ≤ 50 ms).
 
-Usage: .venv/bin/python benchmarks/bench_recommend_http.py [--rounds 5] [--seconds 3] [--connections 20] [--workers 2]
+Usage: .venv/bin/python benchmarks/bench_recommend_http.py [--rounds 5] [--seconds 3] [--connections 20] [--workers 2] [--threads 8]
 
 Starts gunicorn on a scratch data folder (its own SQLite database with the seeded catalogue) and
 always stops it, also on failure or Ctrl-C. Needs wrk (Debian: apt-get install wrk).
@@ -70,6 +70,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="rounds, alternating the two endpoints")
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker (scripts/run uses 8; 1 is the sync worker)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install wrk")
@@ -88,7 +89,7 @@ def main():
     port = free_port()
     log = open(scratch / "gunicorn.log", "w")
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "advisor.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--backlog", "2048"],
+        [str(BIN / "gunicorn"), "advisor.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:
@@ -125,7 +126,7 @@ def main():
     ratio = statistics.median(ratios)
     trivial = {key: statistics.median(t[key] for t in trivials) for key in ("rps", "p99_ms")}
     recommend = {key: statistics.median(r[key] for r in recommends) for key in ("rps", "p99_ms")}
-    print(f"gunicorn -w {args.workers}, wrk -t2 -c{args.connections}, {args.rounds} alternating rounds of {args.seconds} s "
+    print(f"gunicorn -w {args.workers} --threads {args.threads}, wrk -t2 -c{args.connections}, {args.rounds} alternating rounds of {args.seconds} s "
           f"(medians), {len(bodies)} varied answers, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"per-round ratios: {', '.join(f'{r:.2f}' for r in ratios)}")
     print(f"trivial JSON view (GET /api/health): {trivial['rps']:.0f} requests/s, p99 {trivial['p99_ms']:.1f} ms")

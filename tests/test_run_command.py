@@ -9,6 +9,7 @@ import subprocess
 import urllib.request
 
 import pytest
+from django.conf import settings
 
 from .conftest import ROOT, free_port, http_ok, wait_for
 
@@ -42,6 +43,10 @@ def test_run_command_serves_the_site_runs_a_trial_and_stops_on_ctrl_c(tmp_path):
         # The loopback LLM server has a fixed port (the catalogue names it); other tests cover it.
         "ADVISOR_LOOPBACK_SERVER": "0", "CELERY_WORKER_CONCURRENCY": "1",
     }
+    # The session has converted the bundled model already (scripts/test's set-up is this same
+    # set-up on a fresh data folder); sharing it keeps this test to what scripts/run adds.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "models").symlink_to(settings.PREPARED_MODELS_DIR)
     log = open(tmp_path / "run.log", "w+")
     # Its own process group, like a terminal's foreground job, so that SIGINT reaches every process as Ctrl-C does.
     run = subprocess.Popen(["scripts/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

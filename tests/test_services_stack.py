@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS_DB = 13
-REDIS_VISIBILITY_S = 20
+REDIS_VISIBILITY_S = 8
 BROKERS = {"redis": f"redis://127.0.0.1:6379/{REDIS_DB}", "rabbitmq": "amqp://guest:guest@127.0.0.1:5672//"}
 
 
@@ -139,6 +139,6 @@ def test_a_worker_killed_mid_run_leaves_the_run_failed_not_running(stack):
 
     # Then the broker redelivers the dead worker's unacknowledged message (RabbitMQ at once, Redis
     # after its visibility timeout); the new worker takes it and the run must stay failed, not restart.
-    wait_for(lambda: "succeeded" in worker.log_path.read_text(), REDIS_VISIBILITY_S + 90, "the new worker to take the redelivered message")
+    wait_for(lambda: "succeeded" in worker.log_path.read_text(), REDIS_VISIBILITY_S + 30, "the new worker to take the redelivered message")
     assert _trial(client, trial_id)["runs"][0]["status"] == "failed"
     assert _trial(client, trial_id)["runs"][0]["error"] == run["error"]

@@ -7,6 +7,7 @@ model that meets the bar (see _cost_factor), so that the LLM's score stays monot
 volume, privacy and quality.
 """
 
+import functools
 import math
 import re
 from dataclasses import replace
@@ -139,10 +140,22 @@ def _local_name(model: ModelSpec) -> str:
     return re.sub(r"\s*\([^)]*\)$", "", model.name) + " (on your hardware)"
 
 
-def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float) -> Candidate:
+@functools.lru_cache(maxsize=1024)
+def _on_own_hardware(model: ModelSpec) -> ModelSpec:
+    """A hosted open-weights model as run on the user's hardware: no per-token price, no provider's extras."""
+    return replace(model, hosted=False, name=_local_name(model), input_usd_per_mtok=0.0, output_usd_per_mtok=0.0,
+                   runnable_here=False, reasoning_tokens=0, batch_discount=0.0, batch_discount_source="")
+
+
+def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory.Fit:
     check = _speed_check(needs)
-    fit = (memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests, check)
-           if check else memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests))
+    if check:
+        return memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests, check)
+    return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
+
+
+def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit | None = None) -> Candidate:
+    fit = fit or _fit(model, needs, assumptions)
     throughput = fit.throughput_tokens_per_s
     seconds = fit.seconds_per_request
     cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
@@ -302,12 +315,11 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
     for model in models:
         if model.hosted and model.open_weights and model.params_b is not None:
             # Open weights can run on the user's hardware, whoever also hosts them.
-            own = replace(model, hosted=False, name=_local_name(model), input_usd_per_mtok=0.0, output_usd_per_mtok=0.0,
-                          runnable_here=False, reasoning_tokens=0, batch_discount=0.0, batch_discount_source="")
-            candidate = _local_candidate(own, needs, assumptions, bar)
+            own = _on_own_hardware(model)
+            fit = _fit(own, needs, assumptions)
             # Shown when it fits, or when it is the only way to have this model (hosted ones are excluded).
-            if candidate.fits or hosted_banned:
-                (slm if own.is_slm else llm).append(candidate)
+            if fit.fits or hosted_banned:
+                (slm if own.is_slm else llm).append(_local_candidate(own, needs, assumptions, bar, fit))
         if model.hosted and hosted_banned:
             banned.append(model.slug)
             continue

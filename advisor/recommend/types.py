@@ -1,5 +1,6 @@
 """The engine's inputs and outputs: frozen dataclasses, plain Python, no Django."""
 
+import functools
 from dataclasses import dataclass, field, fields
 from typing import Mapping
 
@@ -242,9 +243,14 @@ class Recommendation:
         }
 
 
+@functools.cache
+def _field_names(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
 def _flat(obj) -> dict:
     """dataclasses.asdict for the flat result classes, without its deep copy (a third of a request)."""
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    return {name: getattr(obj, name) for name in _field_names(type(obj))}
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
