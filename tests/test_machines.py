@@ -122,3 +122,60 @@ def test_speeds_page_shows_measured_against_estimate(client, bundled_model):
     assert page.status_code == 200
     text = page.content.decode()
     assert "calibrated on 3 runs here" in text and ">100.0<" in text and "SmolLM2 135M Instruct" in text
+
+
+def _first_local_speeds(result: dict) -> list:
+    return [c["est_tokens_per_s"] for c in result["candidates"]["slm"] if not c["hosted"]]
+
+
+def test_a_detected_server_keeps_its_calibrated_speed_in_the_saved_answer_while_its_hardware_is_unchanged(signed_in, bundled_model):
+    import socket
+
+    from advisor.hardware import probe_machine
+    from advisor.web.forms import AdvisorForm
+    from advisor.web.models import Recommendation
+
+    for speed in (40, 50, 60):
+        sample(bundled_model, speed, hostname=socket.gethostname())
+    detected = signed_in.get("/advisor/?detect=1").content.decode()
+    assert 'name="hardware_this_machine" value="True"' in detected
+    assert 'data-testid="result-speed-basis">Speed calibrated on 3 runs here' in detected
+
+    machine = probe_machine()
+    answers = AdvisorForm.initial_data() | {"hardware_target": machine.target, "hardware_ram_gb": machine.ram_gb,
+                                            "hardware_gpu_vram_gb": machine.gpu_vram_gb}
+
+    def saved(**changes) -> dict:
+        response = signed_in.post("/advisor/", answers | changes)
+        assert response.status_code == 302, response.content.decode()[:2000]
+        return Recommendation.objects.get(pk=response.url.strip("/").split("/")[-1]).result
+
+    calibrated = saved(hardware_this_machine="True")
+    assert calibrated["speed_basis"].startswith("Speed calibrated on 3 runs here")
+    by_class = saved()
+    assert by_class["speed_basis"] is None
+    assert _first_local_speeds(calibrated) != _first_local_speeds(by_class), "the saved answer uses the measured speed"
+    # Once the hardware answers are no longer the server's, the server's speed no longer applies.
+    edited = saved(hardware_this_machine="True", hardware_ram_gb=machine.ram_gb + 1)
+    assert edited["speed_basis"] is None
+    page = signed_in.get(f"/recommendations/{Recommendation.objects.order_by('-created_at').first().pk}/")
+    assert b"result-speed-basis" not in page.content
+
+
+def test_only_signed_in_api_callers_get_the_servers_measured_speed(client, user, bundled_model):
+    import base64
+    import socket
+
+    from advisor.hardware import probe_machine
+
+    for speed in (40, 50, 60):
+        sample(bundled_model, speed, hostname=socket.gethostname())
+    machine = probe_machine()
+    body = {"task": "chat", "quality": "good_enough", "latency": "interactive", "requests_per_day": 100, "input_tokens": 200,
+            "output_tokens": 100, "budget_usd_month": 50, "privacy": "internal",
+            "hardware": {"target": machine.target, "ram_gb": machine.ram_gb, "gpu_vram_gb": machine.gpu_vram_gb, "this_machine": True}}
+    response = client.post("/api/recommend", json.dumps(body), content_type="application/json")
+    assert response.status_code == 200 and response.json()["speed_basis"] is None
+    basic = "Basic " + base64.b64encode(b"ana:pw-for-tests").decode()
+    response = client.post("/api/recommend", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=basic)
+    assert response.status_code == 200 and response.json()["speed_basis"].startswith("Speed calibrated on 3 runs here")

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
-from .advice import recommendation_create
+from .advice import on_this_machine, recommendation_create
 from .forms import AdvisorForm, TrialForm
 from .json_input import BadInput, check_types, read_json_object
 from .trial_access import can_view_trial
@@ -25,7 +25,7 @@ RECOMMEND_TYPES = {
     "assumptions": dict,
 }
 RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
-HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float}
+HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_machine": bool}
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
                     "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
@@ -133,7 +133,8 @@ def recommend_api(request):
     form = AdvisorForm({name: value for name, value in flat.items() if value is not None})
     if not form.is_valid():
         return errors_response({_api_field(name): messages for name, messages in form.errors.items()})
-    saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=user)
+    needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=user)
+    saved = recommendation_create(needs=needs, assumptions=form.assumptions(), answers=form.answers(), user=user, speed_basis=speed_basis)
     return JsonResponse(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
 
 

@@ -83,6 +83,9 @@ class AdvisorForm(forms.Form):
     hardware_target = forms.ChoiceField(label="Hardware", choices=_choices(TARGETS), initial="server")
     hardware_ram_gb = FiniteFloatField(label="RAM (GB)", min_value=0, max_value=1e5, initial=32)
     hardware_gpu_vram_gb = FiniteFloatField(label="GPU memory (GB)", min_value=0, max_value=1e5, initial=0, help_text="0: no GPU")
+    # Set by "Use this server's hardware": while the hardware answers are still the server's, the
+    # advice uses its measured speed (calibrated on the runs made here), saved answer included.
+    hardware_this_machine = forms.BooleanField(required=False, widget=forms.HiddenInput)
     privacy = forms.ChoiceField(choices=_choices(PRIVACIES), initial="internal")
     offline = forms.BooleanField(required=False, label="Must work offline")
     fine_tuning = forms.BooleanField(required=False, label="We need to fine-tune on our own data")
@@ -110,7 +113,8 @@ class AdvisorForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             # Each answer's error box (filled in by the live update too) describes its input.
-            field.widget.attrs.setdefault("aria-describedby", f"errors-{name}")
+            if not field.widget.is_hidden:
+                field.widget.attrs.setdefault("aria-describedby", f"errors-{name}")
 
     ASSUMPTION_FIELDS = ASSUMPTION_FIELDS
 
@@ -136,6 +140,8 @@ class AdvisorForm(forms.Form):
         """The answers in the API's shape (nested hardware), as saved with a recommendation."""
         data = dict(self.cleaned_data)
         data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
+        if data.pop("hardware_this_machine"):
+            data["hardware"]["this_machine"] = True
         assumptions = {name: data.pop(name) for name in self.ASSUMPTION_FIELDS}
         if any(value is not None for value in assumptions.values()):
             data["assumptions"] = {name: value for name, value in assumptions.items() if value is not None}

@@ -1,7 +1,5 @@
 """Pages. Thin: read the request, call a service, render. htmx requests get the page's partial."""
 
-import dataclasses
-
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
@@ -10,13 +8,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
-from advisor.hardware import probe_machine, this_machine_speed
+from advisor.hardware import probe_machine
 from advisor.trials import stats
 from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
-from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_result, try_models
+from .advice import answers_query, on_this_machine, recommendation_create, recommendation_markdown, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
@@ -57,7 +55,9 @@ def advisor(request):
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
-            saved = recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=request.user)
+            needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=request.user)
+            saved = recommendation_create(needs=needs, assumptions=form.assumptions(), answers=form.answers(), user=request.user,
+                                          speed_basis=speed_basis)
             return redirect(saved)
     elif request.GET.get("detect") and not request.user.is_authenticated:
         # Probing describes the server; anonymous visitors must not learn what it runs on.
@@ -67,17 +67,15 @@ def advisor(request):
         machine = probe_machine()
         data = AdvisorForm.initial_data() | request.GET.dict() | {
             "hardware_target": machine.target, "hardware_ram_gb": machine.ram_gb, "hardware_gpu_vram_gb": machine.gpu_vram_gb,
+            "hardware_this_machine": True,
         }
         form = AdvisorForm(data)
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
     speed_basis = None
     if form.is_valid():
-        needs = form.needs()
-        if machine:  # "this machine": its measured speed, calibrated on the runs made here
-            measured_speed, speed_basis = this_machine_speed()
-            needs = dataclasses.replace(needs, hardware=dataclasses.replace(needs.hardware, measured_speed=measured_speed))
-        result = recommendation_result(needs, form.assumptions(), user=request.user)
+        needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=request.user)
+        result = recommendation_result(needs, form.assumptions(), user=request.user, speed_basis=speed_basis)
     else:
         result = None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
