@@ -61,6 +61,9 @@ def test_threshold_0_never_escalates_and_1_always_does_through_real_trials(worke
     assert hybrid["escalated"] is False and hybrid["routed_to"] == bundled_model.slug and hybrid["draft_output"] is None
     assert hybrid["output"] and hybrid["cascade"]["added_latency_ms"] == 0
     assert "Threshold 0" in hybrid["escalation_reason"]
+    # The kept draft is a local run like the others: what it ran on and the estimate beside its speed.
+    assert (hybrid["runtime"], hybrid["precision"]) == (bundled_model.local_runtime, bundled_model.local_precision)
+    assert hybrid["predicted_tokens_per_s"] > 0 and hybrid["slm"]["predicted_tokens_per_s"] == hybrid["predicted_tokens_per_s"]
     # Greedy decoding: the SLM's draft is the SLM column's answer.
     assert hybrid["output"] == runs[bundled_model.slug]["output"]
 
@@ -71,6 +74,8 @@ def test_threshold_0_never_escalates_and_1_always_does_through_real_trials(worke
     assert hybrid["draft_output"] == runs[bundled_model.slug]["output"]  # the draft is kept
     assert hybrid["output"] == runs[served_model.slug]["output"]  # the LLM's answer is the one shown
     slm, llm, cascade = hybrid["slm"], hybrid["llm"], hybrid["cascade"]
+    # The row's speed is the LLM's answer; the draft's estimate stays with the draft's figures.
+    assert slm["predicted_tokens_per_s"] > 0 and slm["runtime"] == bundled_model.local_runtime and hybrid["predicted_tokens_per_s"] is None
     # The cascade's time is both models' and its cost both costs (the served LLM is priced like a hosted one).
     assert hybrid["total_ms"] == round(slm["total_ms"] + llm["total_ms"])
     assert hybrid["cost_usd"] == pytest.approx(slm["cost_usd"] + llm["cost_usd"]) and llm["cost_usd"] > 0

@@ -237,3 +237,44 @@ def test_reasoning_allowance_batch_discount_and_score_sources_round_trip_through
     path.write_text(json.dumps(bad))
     with pytest.raises(Exception, match="batch_discount"):
         call_command("import_catalogue", str(path), verbosity=0)
+
+
+def test_the_apis_form_free_validation_agrees_with_the_advisor_form():
+    """/api/recommend validates with AdvisorForm's fields without building the form: the same
+    cleaned answers, or the same messages for the same fields, for valid and invalid answers."""
+    import random
+
+    from advisor.web.forms import AdvisorForm, advisor_answers_clean
+
+    rng = random.Random(3)
+    good = {
+        "task": ["chat", "code", "summarization"], "quality": ["high", "best"], "latency": ["realtime", "batch"],
+        "requests_per_day": [0, 100, "12"], "input_tokens": [0, 500], "output_tokens": [200], "budget_usd_month": [0, 50.5],
+        "hardware_target": ["server", "laptop"], "hardware_ram_gb": [16, 0], "hardware_gpu_vram_gb": [0, 24],
+        "hardware_this_machine": [True, False, None, "False"], "privacy": ["internal", "regulated"], "offline": [True, False, None],
+        "fine_tuning": [True, False], "complex_share": [None, 0.2, "20 %"], "amortization_months": [None, 24],
+        "usd_per_kwh": [None, 0.3], "max_parallel_requests": [None, 8],
+    }
+    bad = {
+        "task": ["nonsense", ""], "quality": [""], "latency": ["soon"], "requests_per_day": [-1, 10**10, "x", None],
+        "input_tokens": [-3, None], "output_tokens": [1.5], "budget_usd_month": [-1, "inf", float("nan")],
+        "hardware_target": ["mainframe"], "hardware_ram_gb": [-2, None], "complex_share": [20, 1.5, "200 %"],
+        "amortization_months": [0], "usd_per_kwh": [-1], "max_parallel_requests": [1000],
+    }
+    samples = []
+    for _ in range(300):
+        answers = {name: rng.choice(values) for name, values in good.items()}
+        for name in rng.sample(sorted(bad), rng.choice([0, 0, 1, 2])):
+            answers[name] = rng.choice(bad[name])
+        samples.append({name: value for name, value in answers.items() if value is not None})
+    valid = 0
+    for data in samples:
+        form = AdvisorForm(data)
+        answers, errors = advisor_answers_clean(data)
+        if form.is_valid():
+            valid += 1
+            assert errors == {} and answers.cleaned_data == form.cleaned_data, data
+            assert (answers.needs(), answers.assumptions(), answers.answers()) == (form.needs(), form.assumptions(), form.answers())
+        else:
+            assert answers is None and errors == {name: list(messages) for name, messages in form.errors.items()}, data
+    assert 0 < valid < len(samples), "both valid and invalid answers were compared"

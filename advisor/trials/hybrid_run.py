@@ -169,6 +169,15 @@ def _measured_json(model: LanguageModel, measured: execution.Measurement | None,
             "cost_usd": measured.cost_usd, "cost_basis": measured.cost_basis, "error": error or None}
 
 
+def _speed_json(run: TrialRun, measured: execution.Measurement) -> dict:
+    """The draft is a local run like any other: its runtime and precision, the advisor's estimate
+    beside its speed, and a sample for the next estimates (nothing for an SLM behind an API)."""
+    from advisor.machines.prediction import run_speed_record
+
+    run_speed_record(run=run, measured=measured)
+    return {"runtime": run.runtime or None, "precision": run.precision or None, "predicted_tokens_per_s": run.predicted_tokens_per_s}
+
+
 def _failure_message(exc: BaseException) -> str:
     if isinstance(exc, runners.RunError):
         return str(exc)
@@ -232,6 +241,8 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         slm_error = _failure_message(failed.cause)
         slm_measured = failed.measurement
     figures["slm"] = _measured_json(slm, slm_measured, slm_error)
+    if not slm_error:
+        figures["slm"] |= _speed_json(run, slm_measured)
     confidence = None if slm_error else slm_measured.confidence
     decision = escalation_decision(confidence_signal(confidence, run.hybrid_signal or DEFAULT_SIGNAL), run.hybrid_threshold)
     reason = decision.reason
@@ -252,6 +263,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
             ttft_ms=cascade.ttft_ms, total_ms=round(cascade.total_ms), input_tokens=cascade.input_tokens,
             output_tokens=cascade.output_tokens, tokens_per_s=slm_measured.tokens_per_s, cost_usd=cascade.cost_usd,
             cost_basis=f"{slm.name}: {slm_measured.cost_basis}"[:200], peak_rss_mb=slm_measured.peak_rss_mb,
+            runtime=run.runtime, precision=run.precision, predicted_tokens_per_s=run.predicted_tokens_per_s,
             error="Timed out; the text so far is kept." if slm_measured.timed_out else "",
         )
         return

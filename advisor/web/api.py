@@ -14,8 +14,9 @@ from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .advice import on_this_machine, recommendation_create
-from .forms import AdvisorForm, TrialForm
+from .forms import TrialForm, advisor_answers_clean
 from .json_input import BadInput, check_types, read_json_object
+from .json_output import json_response
 from .trial_access import can_view_trial
 from .trial_presenter import present_trial
 
@@ -130,12 +131,13 @@ def recommend_api(request):
     flat = {name: data.get(name) for name in RECOMMEND_TYPES if name not in ("hardware", "assumptions")}
     flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES} | {name: assumptions.get(name) for name in ASSUMPTION_TYPES}
     flat["hardware_gpu_vram_gb"] = flat["hardware_gpu_vram_gb"] or 0
-    form = AdvisorForm({name: value for name, value in flat.items() if value is not None})
-    if not form.is_valid():
-        return errors_response({_api_field(name): messages for name, messages in form.errors.items()})
-    needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=user)
-    saved = recommendation_create(needs=needs, assumptions=form.assumptions(), answers=form.answers(), user=user, speed_basis=speed_basis)
-    return JsonResponse(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
+    answers, errors = advisor_answers_clean({name: value for name, value in flat.items() if value is not None})
+    if errors:
+        return errors_response({_api_field(name): messages for name, messages in errors.items()})
+    needs, speed_basis = on_this_machine(answers.needs(), asked=answers.cleaned_data["hardware_this_machine"], user=user)
+    saved = recommendation_create(needs=needs, assumptions=answers.assumptions(), answers=answers.answers(), user=user,
+                                  speed_basis=speed_basis)
+    return json_response(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
 
 
 def _api_field(form_field: str) -> str:

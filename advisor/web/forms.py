@@ -70,7 +70,41 @@ class ShareField(forms.Field):
         return number
 
 
-class AdvisorForm(forms.Form):
+class AdvisorAnswers:
+    """What the advisor's answers mean, from `cleaned_data`: shared by AdvisorForm and, without a
+    form, by the API (see `advisor_answers_clean`)."""
+
+    cleaned_data: dict
+
+    ASSUMPTION_FIELDS = ASSUMPTION_FIELDS
+
+    def assumptions(self) -> CostAssumptions:
+        given = {name: self.cleaned_data.get(name) for name in self.ASSUMPTION_FIELDS}
+        return assumptions_from_answers(given, self.needs().hardware)
+
+    def needs(self) -> Needs:
+        data = self.cleaned_data
+        return Needs(
+            task=data["task"], quality=data["quality"], latency=data["latency"],
+            requests_per_day=data["requests_per_day"], input_tokens=data["input_tokens"], output_tokens=data["output_tokens"],
+            budget_usd_month=data["budget_usd_month"],
+            hardware=Hardware(target=data["hardware_target"], ram_gb=data["hardware_ram_gb"], gpu_vram_gb=data["hardware_gpu_vram_gb"]),
+            privacy=data["privacy"], offline=data["offline"], fine_tuning=data["fine_tuning"], complex_share=data["complex_share"],
+        )
+
+    def answers(self) -> dict:
+        """The answers in the API's shape (nested hardware), as saved with a recommendation."""
+        data = dict(self.cleaned_data)
+        data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
+        if data.pop("hardware_this_machine"):
+            data["hardware"]["this_machine"] = True
+        assumptions = {name: data.pop(name) for name in self.ASSUMPTION_FIELDS}
+        if any(value is not None for value in assumptions.values()):
+            data["assumptions"] = {name: value for name, value in assumptions.items() if value is not None}
+        return data
+
+
+class AdvisorForm(AdvisorAnswers, forms.Form):
     """The advisor's questions. The API flattens its `hardware` object into the hardware_* fields."""
 
     task = forms.ChoiceField(choices=_choices(TASKS))
@@ -116,40 +150,31 @@ class AdvisorForm(forms.Form):
             if not field.widget.is_hidden:
                 field.widget.attrs.setdefault("aria-describedby", f"errors-{name}")
 
-    ASSUMPTION_FIELDS = ASSUMPTION_FIELDS
-
-    def assumptions(self) -> CostAssumptions:
-        given = {name: self.cleaned_data.get(name) for name in self.ASSUMPTION_FIELDS}
-        return assumptions_from_answers(given, self.needs().hardware)
-
     def assumptions_given(self) -> bool:
         """Whether the user changed any cost assumption (the page then shows them open)."""
         return any(self[name].value() not in (None, "") for name in self.ASSUMPTION_FIELDS)
 
-    def needs(self) -> Needs:
-        data = self.cleaned_data
-        return Needs(
-            task=data["task"], quality=data["quality"], latency=data["latency"],
-            requests_per_day=data["requests_per_day"], input_tokens=data["input_tokens"], output_tokens=data["output_tokens"],
-            budget_usd_month=data["budget_usd_month"],
-            hardware=Hardware(target=data["hardware_target"], ram_gb=data["hardware_ram_gb"], gpu_vram_gb=data["hardware_gpu_vram_gb"]),
-            privacy=data["privacy"], offline=data["offline"], fine_tuning=data["fine_tuning"], complex_share=data["complex_share"],
-        )
-
-    def answers(self) -> dict:
-        """The answers in the API's shape (nested hardware), as saved with a recommendation."""
-        data = dict(self.cleaned_data)
-        data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
-        if data.pop("hardware_this_machine"):
-            data["hardware"]["this_machine"] = True
-        assumptions = {name: data.pop(name) for name in self.ASSUMPTION_FIELDS}
-        if any(value is not None for value in assumptions.values()):
-            data["assumptions"] = {name: value for name, value in assumptions.items() if value is not None}
-        return data
-
     @classmethod
     def initial_data(cls) -> dict:
         return {name: field.initial for name, field in cls.base_fields.items() if field.initial is not None} | {"task": "customer_support"}
+
+
+class CleanAnswers(AdvisorAnswers):
+    def __init__(self, cleaned_data: dict):
+        self.cleaned_data = cleaned_data
+
+
+def advisor_answers_clean(data: dict) -> tuple[CleanAnswers | None, dict[str, list[str]]]:
+    """AdvisorForm's validation (its fields' own rules, in its order) without building a form:
+    the form's per-request deep copy of its fields and widgets, there to render them, was a sixth
+    of an /api/recommend request. (answers, {}) when valid, (None, errors by field) when not."""
+    cleaned, errors = {}, {}
+    for name, field in AdvisorForm.base_fields.items():
+        try:
+            cleaned[name] = field.clean(field.widget.value_from_datadict(data, {}, name))
+        except forms.ValidationError as exc:
+            errors[name] = exc.messages
+    return (None if errors else CleanAnswers(cleaned)), errors
 
 
 class TrialForm(forms.Form):

@@ -4,13 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .json_output import OrjsonEncoder
+
 
 class Recommendation(models.Model):
     """An advisor answer, saved under a shareable URL with the answers that produced it."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    answers = models.JSONField()
-    result = models.JSONField()
+    answers = models.JSONField(encoder=OrjsonEncoder)
+    result = models.JSONField(encoder=OrjsonEncoder)
     verdict = models.CharField(max_length=10)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
