@@ -51,7 +51,7 @@ def free_port() -> int:
 
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency", url]
     if script:
         command[1:1] = ["-s", str(script)]
     out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=seconds + 60).stdout
@@ -112,6 +112,8 @@ def main():
         for _ in range(args.rounds):
             trivials.append(wrk(f"{base}/api/health", seconds=args.seconds, connections=args.connections))
             recommends.append(wrk(f"{base}/", seconds=args.seconds, connections=args.connections, script=script))
+        # One connection: the request's own latency, without waiting behind the others.
+        alone = wrk(f"{base}/", seconds=args.seconds, connections=1, script=script)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
@@ -132,6 +134,9 @@ def main():
     print(f"trivial JSON view (GET /api/health): {trivial['rps']:.0f} requests/s, p99 {trivial['p99_ms']:.1f} ms")
     print(f"POST /api/recommend:                 {recommend['rps']:.0f} requests/s, p99 {recommend['p99_ms']:.1f} ms")
     print(f"ratio recommend / trivial: {ratio:.2f} (aim ≥ 0.2); recommend p99 {recommend['p99_ms']:.1f} ms (aim ≤ 50)")
+    # Little's law: with every connection always waiting, mean latency = connections ÷ throughput.
+    print(f"at {args.connections} connections the mean latency is {args.connections} ÷ throughput = "
+          f"{args.connections / recommend['rps'] * 1000:.1f} ms; one connection alone: {alone['rps']:.0f} requests/s, p99 {alone['p99_ms']:.1f} ms")
     shutil.rmtree(scratch, ignore_errors=True)
 
 
