@@ -68,3 +68,28 @@ def test_calibrate_save_a_policy_and_run_it_as_the_hybrid_column(page, catalogue
         assert column.get_attribute("data-routed-to") == SLM and answer == outputs[SLM] and draft.count() == 0
     # The reason in words: the SLM's confidence against the policy's threshold (or that it gave none).
     assert "confidence" in page.locator("[data-testid=hybrid-route]").inner_text().lower()
+
+
+def test_an_opened_draft_stays_open_while_the_answer_streams_and_after(page, catalogue, user, worker):  # noqa: F811
+    from advisor.trials.hybrid_run import hybrid_spec_from_json
+    from advisor.trials.services import TrialRequest, trial_start
+
+    # Threshold 1 always escalates; a long answer keeps the column polling after the draft appears.
+    trial = trial_start(owner=user, request=TrialRequest(
+        prompt="Write a story about a lighthouse keeper and a storm.", system="", models=[SLM, LLM], max_tokens=160,
+        temperature=0.0, blind=False, hybrid=hybrid_spec_from_json({"slm": SLM, "llm": LLM, "threshold": 1})))
+    sign_in(page, user)
+    page.goto(trial.get_absolute_url())
+    wait_for_js(page, "() => document.querySelector('[data-testid=hybrid-draft]') !== null", timeout=150_000)
+    page.click("[data-testid=hybrid-draft] summary")
+    polling = page.evaluate("""() => {
+        window.openedIn = document.querySelector('article:has([data-testid=hybrid-cascade])');
+        return window.openedIn.hasAttribute('hx-get');
+    }""")
+    assert polling, "the answer must still be streaming when the draft is opened"
+    wait_for_js(page, "() => !document.querySelector('article:has([data-testid=hybrid-cascade])').hasAttribute('hx-get')", timeout=150_000)
+    swapped, still_open = page.evaluate("""() => [
+        document.querySelector('article:has([data-testid=hybrid-cascade])') !== window.openedIn,
+        document.querySelector('[data-testid=hybrid-draft]').open]""")
+    assert swapped, "the column was re-rendered after the draft was opened"
+    assert still_open, "the reader's open draft was closed by a poll"
