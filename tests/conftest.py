@@ -81,6 +81,14 @@ def loopback_llm(prepared_bundled_model):
     log.close()
 
 
+def data_dir_with_prepared_models(path: Path) -> Path:
+    """A data folder of its own at `path` whose models folder is the session's, so that what it
+    starts does not convert the bundled model again."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "models").symlink_to(Path(settings.PREPARED_MODELS_DIR))
+    return path
+
+
 def worker_env(**extra) -> dict:
     env = dict(os.environ)
     env["ADVISOR_DATA_DIR"] = str(settings.DATA_DIR)

@@ -7,16 +7,14 @@ import json
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from advisor.evaluations.models import EvalStatus, Evaluation, EvaluationRun, JudgeVerdict, RunStatus, Suite, SuiteItem
 from advisor.evaluations.services import queue_for
 from advisor.recommend import costs
 
-from .conftest import start_worker, stop_process, wait_for, worker_env
+from .conftest import data_dir_with_prepared_models, start_worker, stop_process, wait_for, worker_env
 
 pytestmark = [pytest.mark.slow]
 
@@ -119,9 +117,7 @@ def _pending_evaluation(owner, models, prompts: int, max_tokens: int) -> Evaluat
 def test_a_worker_killed_with_sigkill_mid_evaluation_loses_nothing_and_counts_nothing_twice(transactional_db, user, bundled_model, served_model, tmp_path):
     # Workers of their own, on a broker folder of their own (same database), so the session's worker
     # takes none of these runs. Each picks the evaluation up at start (the re-dispatch at worker start).
-    data_dir = tmp_path / "data"
-    data_dir.mkdir()
-    (data_dir / "models").symlink_to(Path(settings.PREPARED_MODELS_DIR))
+    data_dir = data_dir_with_prepared_models(tmp_path / "data")
     env = worker_env(ADVISOR_DATA_DIR=str(data_dir))
     evaluation = _pending_evaluation(user, [bundled_model, served_model], prompts=6, max_tokens=16)
     runs = EvaluationRun.objects.filter(evaluation=evaluation)

@@ -174,7 +174,7 @@ def test_the_leads_list_shows_only_their_recommendations_and_their_own_trials(cl
     def saved(owner, **answers):
         form = AdvisorForm(AdvisorForm.initial_data() | answers)
         assert form.is_valid()
-        return recommendation_create(needs=form.needs(), assumptions=form.assumptions(), answers=form.answers(), user=owner)
+        return recommendation_create(answers=form, user=owner)
 
     other = django_user_model.objects.create_user(username="bo", password="x")
     mine = saved(user, task="customer_support")

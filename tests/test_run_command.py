@@ -9,9 +9,8 @@ import subprocess
 import urllib.request
 
 import pytest
-from django.conf import settings
 
-from .conftest import ROOT, free_port, http_ok, wait_for
+from .conftest import ROOT, data_dir_with_prepared_models, free_port, http_ok, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +42,9 @@ def test_run_command_serves_the_site_runs_a_trial_and_stops_on_ctrl_c(tmp_path):
         # The loopback LLM server has a fixed port (the catalogue names it); other tests cover it.
         "ADVISOR_LOOPBACK_SERVER": "0", "CELERY_WORKER_CONCURRENCY": "1",
     }
-    # The session has converted the bundled model already (scripts/test's set-up is this same
-    # set-up on a fresh data folder); sharing it keeps this test to what scripts/run adds.
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data" / "models").symlink_to(settings.PREPARED_MODELS_DIR)
+    # scripts/test's own set-up converts the bundled model on a fresh data folder; sharing it keeps
+    # this test to what scripts/run adds.
+    data_dir_with_prepared_models(tmp_path / "data")
     log = open(tmp_path / "run.log", "w+")
     # Its own process group, like a terminal's foreground job, so that SIGINT reaches every process as Ctrl-C does.
     run = subprocess.Popen(["scripts/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

@@ -13,9 +13,8 @@ import kombu
 import psycopg
 import pytest
 import redis
-from django.conf import settings
 
-from .conftest import BIN, ROOT, free_port, start_worker, stop_process, wait_for
+from .conftest import BIN, ROOT, data_dir_with_prepared_models, free_port, start_worker, stop_process, wait_for
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -58,9 +57,7 @@ def stack(request, tmp_path_factory, prepared_bundled_model, loopback_llm):
     with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     _empty_broker(broker_url)
-    data_dir = tmp_path_factory.mktemp("stack")
-    # The prepared model is shared, so this stack does not convert it again.
-    (data_dir / "models").symlink_to(settings.PREPARED_MODELS_DIR)
+    data_dir = data_dir_with_prepared_models(tmp_path_factory.mktemp("stack"))
     # Redis redelivers a dead worker's message after this (default an hour), so the redelivery test
     # can watch it happen; longer than any run in these tests.
     env = dict(os.environ, DATABASE_URL=f"{PG}/{name}", CELERY_BROKER_URL=broker_url,

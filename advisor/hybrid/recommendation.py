@@ -58,7 +58,7 @@ def saved_result_for(saved, user) -> dict:
     else as saved. Others always see it as saved."""
     from django.http import QueryDict
 
-    from advisor.web.advice import answers_query, on_this_machine, recommendation_result
+    from advisor.web.advice import answers_query, recommendation_result
     from advisor.web.forms import AdvisorForm
 
     from .services import policy_for_pair
@@ -76,8 +76,7 @@ def saved_result_for(saved, user) -> dict:
     form = AdvisorForm(QueryDict(answers_query(saved.answers)))
     if not form.is_valid():
         return result
-    needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=user)
-    fresh = recommendation_result(needs, form.assumptions(), user=user, speed_basis=speed_basis)
+    fresh = recommendation_result(form, user=user)
     if fresh["hybrid"].get("calibrated"):
         fresh["hybrid"]["calibrated"]["recomputed"] = True
         return fresh

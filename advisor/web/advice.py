@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.recommend import CostAssumptions, ModelSpec, Needs, recommend
 
+from .forms import AdvisorAnswers
 from .models import Recommendation
 from .spec_cache import cached_specs
 
@@ -25,44 +26,45 @@ def model_specs() -> list[ModelSpec]:
     ]
 
 
-def on_this_machine(needs: Needs, *, asked: bool, user) -> tuple[Needs, str | None]:
-    """`needs` with this server's measured speed, and the label saying what it rests on, when the
-    answers ask for it ("Use this server's hardware") and are still the server's hardware; as given
-    (and None) otherwise, and always for anonymous visitors, who may not probe the server."""
-    from advisor.hardware import probe_machine, this_machine_speed
+def _on_this_machine(answers: AdvisorAnswers, user) -> tuple[Needs, str | None]:
+    """The answers' needs with this server's measured speed, and the label saying what it rests on,
+    when they ask for it ("Use this server's hardware") and are still the server's hardware; as they
+    are (and None) otherwise, and always for anonymous visitors, who may not probe the server."""
+    from advisor.hardware import this_machine_speed
+    from advisor.trials.pricing import this_machine
 
-    if not asked or user is None or not user.is_authenticated:
+    needs = answers.needs()
+    if not answers.cleaned_data.get("hardware_this_machine") or user is None or not user.is_authenticated:
         return needs, None
-    machine, given = probe_machine(), needs.hardware
-    if (given.target, given.ram_gb, given.gpu_vram_gb) != (machine.target, machine.ram_gb, machine.gpu_vram_gb):
+    if needs.hardware != this_machine():
         return needs, None
     measured_speed, basis = this_machine_speed()
-    return replace(needs, hardware=replace(given, measured_speed=measured_speed)), basis
+    return replace(needs, hardware=replace(needs.hardware, measured_speed=measured_speed)), basis
 
 
 def recommendation_preview(needs: Needs, assumptions: CostAssumptions = CostAssumptions()):
     return recommend(needs, cached_specs(model_specs), assumptions)
 
 
-def recommendation_result(needs: Needs, assumptions: CostAssumptions = CostAssumptions(), *, user=None,
-                          speed_basis: str | None = None) -> dict:
-    """The engine's answer as JSON; its hybrid share is the user's calibrated one when they have a
-    policy for the pair it picks (result["hybrid"]["calibrated"] says which), else the engine's guess.
-    `speed_basis`: what a measured "this machine" speed rests on (from on_this_machine)."""
+def recommendation_result(answers: AdvisorAnswers, *, user=None) -> dict:
+    """The engine's answer to the advisor's answers as JSON. Its hybrid share is the user's calibrated
+    one when they have a policy for the pair it picks (result["hybrid"]["calibrated"] says which),
+    else the engine's guess; local speeds are this server's measured ones when the answers are its
+    hardware (result["speed_basis"] says what they rest on), else the hardware class's."""
     from advisor.hybrid.recommendation import recommend_for
 
-    answer, calibrated = recommend_for(needs, cached_specs(model_specs), assumptions, user=user)
+    needs, speed_basis = _on_this_machine(answers, user)
+    answer, calibrated = recommend_for(needs, cached_specs(model_specs), answers.assumptions(), user=user)
     result = answer.to_dict()
     result["hybrid"]["calibrated"] = calibrated
     result["speed_basis"] = speed_basis
     return result
 
 
-def recommendation_create(*, needs: Needs, assumptions: CostAssumptions, answers: dict, user=None,
-                          speed_basis: str | None = None) -> Recommendation:
-    result = recommendation_result(needs, assumptions, user=user, speed_basis=speed_basis)
+def recommendation_create(*, answers: AdvisorAnswers, user=None) -> Recommendation:
+    result = recommendation_result(answers, user=user)
     saved = Recommendation.objects.create(
-        answers=answers, result=result, verdict=result["verdict"],
+        answers=answers.answers(), result=result, verdict=result["verdict"],
         created_by=user if user is not None and user.is_authenticated else None,
     )
     return saved

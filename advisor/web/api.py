@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
-from .advice import on_this_machine, recommendation_create
+from .advice import recommendation_create
 from .forms import TrialForm, advisor_answers_clean
 from .json_input import BadInput, check_types, read_json_object
 from .json_output import json_response
@@ -134,9 +134,7 @@ def recommend_api(request):
     answers, errors = advisor_answers_clean({name: value for name, value in flat.items() if value is not None})
     if errors:
         return errors_response({_api_field(name): messages for name, messages in errors.items()})
-    needs, speed_basis = on_this_machine(answers.needs(), asked=answers.cleaned_data["hardware_this_machine"], user=user)
-    saved = recommendation_create(needs=needs, assumptions=answers.assumptions(), answers=answers.answers(), user=user,
-                                  speed_basis=speed_basis)
+    saved = recommendation_create(answers=answers, user=user)
     return json_response(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
 
 

@@ -160,6 +160,8 @@ class AdvisorForm(AdvisorAnswers, forms.Form):
 
 
 class CleanAnswers(AdvisorAnswers):
+    """Answers cleaned by advisor_answers_clean, with no form around them."""
+
     def __init__(self, cleaned_data: dict):
         self.cleaned_data = cleaned_data
 

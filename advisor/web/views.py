@@ -14,7 +14,7 @@ from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
-from .advice import answers_query, on_this_machine, recommendation_create, recommendation_markdown, recommendation_result, try_models
+from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
@@ -55,9 +55,7 @@ def advisor(request):
     if request.method == "POST":
         form = AdvisorForm(request.POST)
         if form.is_valid():
-            needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=request.user)
-            saved = recommendation_create(needs=needs, assumptions=form.assumptions(), answers=form.answers(), user=request.user,
-                                          speed_basis=speed_basis)
+            saved = recommendation_create(answers=form, user=request.user)
             return redirect(saved)
     elif request.GET.get("detect") and not request.user.is_authenticated:
         # Probing describes the server; anonymous visitors must not learn what it runs on.
@@ -72,15 +70,10 @@ def advisor(request):
         form = AdvisorForm(data)
     else:
         form = AdvisorForm(request.GET or AdvisorForm.initial_data())
-    speed_basis = None
-    if form.is_valid():
-        needs, speed_basis = on_this_machine(form.needs(), asked=form.cleaned_data["hardware_this_machine"], user=request.user)
-        result = recommendation_result(needs, form.assumptions(), user=request.user, speed_basis=speed_basis)
-    else:
-        result = None
+    result = recommendation_result(form, user=request.user) if form.is_valid() else None
     context = {"form": form, "result": result, "answers": form.answers() if result else {},
                "try_models": try_models(result) if result else [],
-               "machine": machine, "detect_refused": detect_refused, "speed_basis": speed_basis}
+               "machine": machine, "detect_refused": detect_refused}
     if request.htmx and request.htmx.target == "result":
         return render(request, "web/advisor.html#result", context)
     return render(request, "web/advisor.html", context)
