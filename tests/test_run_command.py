@@ -47,7 +47,10 @@ def test_run_command_serves_the_site_runs_a_trial_and_stops_on_ctrl_c(tmp_path):
     data_dir_with_prepared_models(tmp_path / "data")
     log = open(tmp_path / "run.log", "w+")
     # Its own process group, like a terminal's foreground job, so that SIGINT reaches every process as Ctrl-C does.
-    run = subprocess.Popen(["scripts/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # A shell starts a foreground job with Ctrl-C's default action even when the shell itself was
+    # started in the background (where SIGINT is ignored, and bash could then not trap it).
+    run = subprocess.Popen(["scripts/run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     site = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: http_ok(site + "/") or run.poll() is not None, 300, "scripts/run to serve the site")
