@@ -154,14 +154,28 @@ def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory
     return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
 
 
-def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit | None = None) -> Candidate:
-    fit = fit or _fit(model, needs, assumptions)
-    throughput = fit.throughput_tokens_per_s
+def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit) -> Candidate:
+    """The figures the ranking needs; `_local_details` adds the notes to the few that are shown."""
     seconds = fit.seconds_per_request
     cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
     busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
-    machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
+    source = model.quality_source_for(needs.task)
+    return Candidate(
+        slug=model.slug, name=model.name, params_b=model.params_b, hosted=False, fits=fit.fits, memory_gb=fit.memory_gb,
+        quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
+        output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
+        meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=fit.throughput_tokens_per_s,
+        machines=costs.machines_needed(busy) if busy is not None else None, fast_enough=fit.fast_enough, quality_source=source,
+        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
+        first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
+        busy_hours_per_day=busy, machine_seconds_per_request=seconds,
+    )
+
+
+def _local_details(c: Candidate, model: ModelSpec, fit: memory.Fit, needs: Needs) -> Candidate:
+    """A local candidate with its notes and cost formula, in words."""
+    busy, machines, seconds = c.busy_hours_per_day, c.machines, c.machine_seconds_per_request
     notes = []
     if not fit.fits:
         notes.append(f"needs {fit.memory_gb} GB even at {fit.quantization}; about {fit.available_gb:.1f} GB is usable here")
@@ -174,7 +188,7 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
     if fit.fits and fit.replicas > 1:
         notes.append(f"{fit.replicas} copies, one per {fit.gpus} GPU{'s' if fit.gpus > 1 else ''}")
     if fit.fits and fit.streams > 1:
-        notes.append(f"serves about {fit.streams} requests at once, ≈{throughput:,.0f} tokens/s in all")
+        notes.append(f"serves about {fit.streams} requests at once, ≈{c.throughput_tokens_per_s:,.0f} tokens/s in all")
     if fit.fits and busy is not None and needs.requests_per_day:
         machine_words = f"{machines} machines" if machines > 1 else "one machine"
         notes.append(f"{machine_words} busy {busy:,.1f} h a day in all for {needs.requests_per_day:,} requests ({seconds:.3g} s of machine time each)")
@@ -184,23 +198,13 @@ def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumption
             notes.append(f"first token after ≈{fit.first_token_s:.1f} s for a {needs.input_tokens:,}-token prompt: too slow for {'real time' if needs.latency == 'realtime' else 'interactive use'} (over {limit:g} s) here")
         else:
             notes.append(f"≈{fit.tokens_per_s} tokens/s: slower than reading speed on this hardware")
-    notes += _common_notes(model, quality, bar, needs)
-    if quality >= bar and fit.quantization in ("q4_k_m", "q5_k_m"):
+    notes += _common_notes(model, c.quality_for_task, c.quality_bar, needs)
+    if c.meets_quality and fit.quantization in ("q4_k_m", "q5_k_m"):
         notes.append(f"the score is the full-precision model's; at {fit.quantization} expect a little less")
     cost_formula = ""
-    if cost is not None:
+    if c.monthly_cost_usd is not None:
         cost_formula = f"{machines} × machine cost, busy {busy:,.1f} h a day: {costs.FORMULAS['cloud' if needs.hardware.target == 'cloud' else 'local']}"
-    source = model.quality_source_for(needs.task)
-    return Candidate(
-        slug=model.slug, name=model.name, params_b=model.params_b, hosted=False, fits=fit.fits, memory_gb=fit.memory_gb,
-        quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
-        output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
-        meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=throughput,
-        machines=machines, fast_enough=fit.fast_enough, notes=tuple(notes), quality_source=source,
-        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
-        first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
-        busy_hours_per_day=busy, machine_seconds_per_request=seconds, cost_formula=cost_formula,
-    )
+    return replace(c, notes=tuple(notes), cost_formula=cost_formula)
 
 
 def _price_factor(model: ModelSpec, needs: Needs) -> float:
@@ -213,11 +217,24 @@ def _hosted_cost(model: ModelSpec, needs: Needs, requests: float) -> float:
 
 
 def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
+    """The figures the ranking needs; `_hosted_details` adds the notes to the few that are shown."""
     cost = _hosted_cost(model, needs, needs.requests_per_day)
     quality = model.quality_for(needs.task)
-    factor = _price_factor(model, needs)
-    billed = needs.output_tokens + model.reasoning_tokens
-    within = cost <= needs.budget_usd_month or not model.paid
+    source = model.quality_source_for(needs.task)
+    return Candidate(
+        slug=model.slug, name=model.name, params_b=model.params_b, hosted=True, fits=True, memory_gb=None,
+        quantization=None, est_tokens_per_s=None, input_usd_per_mtok=model.input_usd_per_mtok,
+        output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
+        meets_quality=quality >= bar, runnable_here=model.runnable_here, quality_source=source,
+        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
+        within_budget=cost <= needs.budget_usd_month or not model.paid, billed_output_tokens=needs.output_tokens + model.reasoning_tokens,
+        price_factor=_price_factor(model, needs),
+    )
+
+
+def _hosted_details(c: Candidate, model: ModelSpec, needs: Needs) -> Candidate:
+    """A hosted candidate with its notes and cost formula, in words."""
+    cost, factor, billed = c.monthly_cost_usd, c.price_factor, c.billed_output_tokens
     notes = []
     if needs.privacy in ("internal", "confidential"):
         notes.append("runs on a third party's servers: your prompts leave your machines")
@@ -230,20 +247,12 @@ def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
     if factor < 1:
         notes.append(f"{model.batch_discount:.0%} batch-API discount for batch work"
                      + (f" ({model.batch_discount_source})" if model.batch_discount_source else ""))
-    if not within:
+    if not c.within_budget:
         notes.append(f"over your ${needs.budget_usd_month:,.0f} budget")
-    notes += _common_notes(model, quality, bar, needs)
-    source = model.quality_source_for(needs.task)
+    notes += _common_notes(model, c.quality_for_task, c.quality_bar, needs)
     formula = (f"{needs.requests_per_day:,} × 30 × ({needs.input_tokens:,} × ${model.input_usd_per_mtok:g} + {billed:,} × ${model.output_usd_per_mtok:g})"
                f" ÷ 1,000,000" + (f" × {factor:g}" if factor < 1 else ""))
-    return Candidate(
-        slug=model.slug, name=model.name, params_b=model.params_b, hosted=True, fits=True, memory_gb=None,
-        quantization=None, est_tokens_per_s=None, input_usd_per_mtok=model.input_usd_per_mtok,
-        output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
-        meets_quality=quality >= bar, runnable_here=model.runnable_here, notes=tuple(notes), quality_source=source,
-        quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
-        within_budget=within, billed_output_tokens=billed, price_factor=factor, cost_formula=formula,
-    )
+    return replace(c, notes=tuple(notes), cost_formula=formula)
 
 
 def _is_proxy(task: str, source: str) -> bool:
@@ -299,8 +308,9 @@ def _rank(candidates: list[Candidate], quality: str, prefer_local: bool, device:
 
 
 def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions, bar: float,
-            reasons: _Reasons, excluded: list[str]) -> tuple[tuple[Candidate, ...], tuple[Candidate, ...], bool, bool]:
-    """SLM and LLM candidates after the hard constraints; returns them with (hosted banned, no API money)."""
+            reasons: _Reasons, excluded: list[str], sources: dict) -> tuple[tuple[Candidate, ...], tuple[Candidate, ...], bool, bool]:
+    """SLM and LLM candidates after the hard constraints; returns them with (hosted banned, no API money).
+    `sources` gets each candidate's (model, fit; None for hosted), for the notes of those shown."""
     bans = []
     if needs.offline:
         bans.append("it must work offline")
@@ -319,7 +329,9 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
             fit = _fit(own, needs, assumptions)
             # Shown when it fits, or when it is the only way to have this model (hosted ones are excluded).
             if fit.fits or hosted_banned:
-                (slm if own.is_slm else llm).append(_local_candidate(own, needs, assumptions, bar, fit))
+                candidate = _local_candidate(own, needs, assumptions, bar, fit)
+                sources[id(candidate)] = own, fit
+                (slm if own.is_slm else llm).append(candidate)
         if model.hosted and hosted_banned:
             banned.append(model.slug)
             continue
@@ -329,7 +341,9 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
         if not model.hosted and model.params_b is None:
             unknown.append(model.slug)  # its memory cannot be estimated
             continue
-        candidate = _hosted_candidate(model, needs, bar) if model.hosted else _local_candidate(model, needs, assumptions, bar)
+        fit = None if model.hosted else _fit(model, needs, assumptions)
+        candidate = _hosted_candidate(model, needs, bar) if fit is None else _local_candidate(model, needs, assumptions, bar, fit)
+        sources[id(candidate)] = model, fit
         (slm if model.is_slm else llm).append(candidate)
 
     if hosted_banned:
@@ -533,7 +547,8 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     reasons = _Reasons()
     excluded: list[str] = []
 
-    slm, llm, hosted_banned, no_api_money = _select(needs, models, assumptions, bar, reasons, excluded)
+    sources: dict[int, tuple[ModelSpec, memory.Fit | None]] = {}
+    slm, llm, hosted_banned, no_api_money = _select(needs, models, assumptions, bar, reasons, excluded, sources)
     slm_fits = any(c.fits for c in slm)
     llm_available = any(c.fits for c in llm)
 
@@ -623,8 +638,15 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     shown_llm = llm[:MAX_CANDIDATES]
     if tail is not None and tail not in shown_llm:
         shown_llm = llm[:MAX_CANDIDATES - 1] + (tail,)
+
+    def described(c: Candidate) -> Candidate:
+        # Notes and formulas are written for the candidates shown only: the others are only ranked.
+        model, fit = sources[id(c)]
+        return _hosted_details(c, model, needs) if fit is None else _local_details(c, model, fit, needs)
+
     return Recommendation(
-        verdict=verdict, scores=scores, reasons=reasons.ordered(verdict), candidates={"slm": slm[:MAX_CANDIDATES], "llm": shown_llm},
+        verdict=verdict, scores=scores, reasons=reasons.ordered(verdict),
+        candidates={"slm": tuple(map(described, slm[:MAX_CANDIDATES])), "llm": tuple(map(described, shown_llm))},
         monthly_cost_usd=option_costs, hybrid=split,
         cost_curve=curve, break_even_requests_per_day=break_even, excluded=tuple(excluded),
         assumptions=assumptions, estimate_formulas=memory.FORMULAS | {f"cost_{k}": v for k, v in costs.FORMULAS.items()},

@@ -158,10 +158,13 @@ def context_tokens(model: ModelSpec, input_tokens: int, output_tokens: int) -> i
     return min(tokens, model.context_tokens) if model.context_tokens else tokens
 
 
-def memory_gb(model: ModelSpec, quantization: str, tokens: int, gpus: int = 1) -> float:
-    weights = weights_gb(model.params_b or 0, quantization)
+def _memory_gb(weights: float, kv_gb: float, gpus: int) -> float:
     split = SPLIT_OVERHEAD_SHARE * weights if gpus > 1 else 0.0
-    return weights + kv_cache_gb(model, tokens) + OVERHEAD_GB * max(gpus, 1) + OVERHEAD_SHARE * weights + split
+    return weights + kv_gb + OVERHEAD_GB * max(gpus, 1) + OVERHEAD_SHARE * weights + split
+
+
+def memory_gb(model: ModelSpec, quantization: str, tokens: int, gpus: int = 1) -> float:
+    return _memory_gb(weights_gb(model.params_b or 0, quantization), kv_cache_gb(model, tokens), gpus)
 
 
 def available_gb(hardware: Hardware) -> float:
@@ -171,35 +174,57 @@ def available_gb(hardware: Hardware) -> float:
     return hardware.ram_gb * USABLE_RAM_SHARE[hardware.target]
 
 
+@functools.lru_cache(maxsize=1024)
+def _capacities(hardware: Hardware) -> tuple[float, ...]:
+    """capacity_gb on 1, 2, … of the machine's GPUs; () on a CPU."""
+    return tuple(capacity_gb(hardware, k) for k in range(1, gpu_count(hardware) + 1))
+
+
+def _split(one: float, gpus: int) -> float:
+    """What `gpus` GPUs give together of one GPU's bandwidth or compute: each added GPU adds less."""
+    return one if gpus <= 1 else one * gpus * SPLIT_EFFICIENCY
+
+
 def bandwidth_gbs(hardware: Hardware, gpus: int = 1) -> float:
     """Bandwidth one copy of the model reads at: the CPU's, or that of the GPUs it is split across."""
-    one = hardware_speed(hardware).bandwidth_gbs
-    return one if gpus <= 1 else one * gpus * SPLIT_EFFICIENCY
+    return _split(hardware_speed(hardware).bandwidth_gbs, gpus)
 
 
 def compute_tflops(hardware: Hardware, gpus: int = 1) -> float:
-    one = hardware_speed(hardware).compute_tflops
-    return one if gpus <= 1 else one * gpus * SPLIT_EFFICIENCY
+    return _split(hardware_speed(hardware).compute_tflops, gpus)
+
+
+def _tokens_per_s(params_b: float, weights: float, kv_gb: float, speed: Speed, gpus: int, streams: int) -> float:
+    read_per_step = weights + streams * kv_gb
+    memory_bound = decode_tokens_per_s(read_per_step, _split(speed.bandwidth_gbs, gpus), speed.efficiency, speed.overhead_s_per_token)
+    if streams <= 1:
+        return memory_bound
+    compute_s_per_step = streams * 2 * params_b * 1e9 / (_split(speed.compute_tflops, gpus) * 1e12 * COMPUTE_UTILISATION)
+    return streams / max(1 / memory_bound, compute_s_per_step)
 
 
 def tokens_per_s(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, streams: int = 1, gpus: int = 1) -> float:
     """Tokens/s summed over `streams` requests decoded together (1: one request's speed)."""
-    speed = hardware_speed(hardware)
-    read_per_step = weights_gb(model.params_b or 0, quantization) + streams * kv_cache_gb(model, tokens)
-    memory_bound = decode_tokens_per_s(read_per_step, bandwidth_gbs(hardware, gpus), speed.efficiency, speed.overhead_s_per_token)
-    if streams <= 1:
-        return memory_bound
-    compute_s_per_step = streams * 2 * (model.params_b or 0) * 1e9 / (compute_tflops(hardware, gpus) * 1e12 * COMPUTE_UTILISATION)
-    return streams / max(1 / memory_bound, compute_s_per_step)
+    params = model.params_b or 0
+    return _tokens_per_s(params, weights_gb(params, quantization), kv_cache_gb(model, tokens), hardware_speed(hardware), gpus, streams)
+
+
+def _prefill_s(params_b: float, input_tokens: int, speed: Speed, gpus: int) -> float:
+    return 2 * params_b * 1e9 * input_tokens / (_split(speed.compute_tflops, gpus) * 1e12 * COMPUTE_UTILISATION)
 
 
 def prefill_s(model: ModelSpec, input_tokens: int, hardware: Hardware, gpus: int = 1) -> float:
     """Reading the prompt: compute-bound, 2 FLOPs per parameter per prompt token."""
-    return 2 * (model.params_b or 0) * 1e9 * input_tokens / (compute_tflops(hardware, gpus) * 1e12 * COMPUTE_UTILISATION)
+    return _prefill_s(model.params_b or 0, input_tokens, hardware_speed(hardware), gpus)
 
 
 def first_token_s(model: ModelSpec, quantization: str, input_tokens: int, tokens: int, hardware: Hardware, gpus: int = 1) -> float:
     return prefill_s(model, input_tokens, hardware, gpus) + 1 / tokens_per_s(model, quantization, tokens, hardware, 1, gpus)
+
+
+def _streams(spare_gb: float, kv_gb: float, max_streams: int) -> int:
+    extra = max_streams - 1 if kv_gb <= 0 else math.floor(max(spare_gb, 0) / kv_gb)
+    return max(1, min(max_streams, 1 + extra))
 
 
 def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, max_streams: int, gpus: int = 1) -> int:
@@ -207,18 +232,15 @@ def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware:
     if hardware.gpu_vram_gb <= 0 or max_streams <= 1:
         return 1
     spare = capacity_gb(hardware, max(gpus, 1)) - memory_gb(model, quantization, tokens, gpus)
-    kv = kv_cache_gb(model, tokens)
-    extra = max_streams - 1 if kv <= 0 else math.floor(max(spare, 0) / kv)
-    return max(1, min(max_streams, 1 + extra))
+    return _streams(spare, kv_cache_gb(model, tokens), max_streams)
 
 
-def _gpus_to_hold(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware) -> int | None:
+def _gpus_to_hold(weights: float, kv_gb: float, available: float, capacities: tuple[float, ...]) -> int | None:
     """The fewest GPUs (0 on a CPU) whose memory holds the model at this precision; None if none do.
     Compares the rounded figure the user sees, so that "fits" never shows more than is available."""
-    n = gpu_count(hardware)
-    if n == 0:
-        return 0 if round(memory_gb(model, quantization, tokens), 2) <= available_gb(hardware) else None
-    return next((k for k in range(1, n + 1) if round(memory_gb(model, quantization, tokens, k), 2) <= capacity_gb(hardware, k)), None)
+    if not capacities:
+        return 0 if round(_memory_gb(weights, kv_gb, 1), 2) <= available else None
+    return next((k for k, capacity in enumerate(capacities, 1) if round(_memory_gb(weights, kv_gb, k), 2) <= capacity), None)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -238,11 +260,17 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     available = available_gb(hardware)
     if model.params_b is None:
         return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
+    # What every precision's estimate shares, worked out once: the engine calls this for each model
+    # of the catalogue on every answer.
+    params = model.params_b
     tokens = context_tokens(model, input_tokens, output_tokens)
+    kv = kv_cache_gb(model, tokens)
+    speed = hardware_speed(hardware)
+    capacities = _capacities(hardware)
     # Precisions are listed largest first, so once one fits every smaller one does too.
     holding: dict[str, int | None] = {}
-    for q in BYTES_PER_PARAM:
-        holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+    for q, bytes_per_param in BYTES_PER_PARAM.items():
+        holding[q] = _gpus_to_hold(params * bytes_per_param, kv, available, capacities)
         if holding[q] is not None:
             break
     fitting = list(BYTES_PER_PARAM)[len(holding) - 1:] if holding[q] is not None else []
@@ -250,14 +278,14 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
 
     def held(q: str) -> int:
         if q not in holding:
-            holding[q] = _gpus_to_hold(model, q, tokens, hardware)
+            holding[q] = _gpus_to_hold(params * BYTES_PER_PARAM[q], kv, available, capacities)
         return holding[q] or 0
 
     def speeds(q: str) -> tuple[float, float]:
         if q not in measured:
             k = held(q) or 1
-            one = tokens_per_s(model, q, tokens, hardware, 1, k)
-            measured[q] = one, prefill_s(model, input_tokens, hardware, k) + 1 / one
+            one = _tokens_per_s(params, params * BYTES_PER_PARAM[q], kv, speed, k, 1)
+            measured[q] = one, _prefill_s(params, input_tokens, speed, k) + 1 / one
         return measured[q]
 
     if not fitting:
@@ -269,19 +297,25 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     fits = bool(fitting)
     gpus = held(quantization)
     k = max(gpus, 1)
-    replicas = max(1, gpu_count(hardware) // gpus) if fits and gpus else 1
-    streams = parallel_streams(model, quantization, tokens, hardware, max_streams, k) if fits else 1
-    speed, first = speeds(quantization)
-    throughput = replicas * tokens_per_s(model, quantization, tokens, hardware, streams, k)
+    weights = params * BYTES_PER_PARAM[quantization]
+    memory = _memory_gb(weights, kv, k)
+    replicas = max(1, len(capacities) // gpus) if fits and gpus else 1
+    streams = 1
+    if fits and capacities and max_streams > 1:
+        streams = _streams(capacities[k - 1] - memory, kv, max_streams)
+    speed_one, first = speeds(quantization)
+    throughput = replicas * _tokens_per_s(params, weights, kv, speed, k, streams)
     # A machine's time per request: its share of prefill (each copy reads one prompt at a time) and of
     # the batched generation.
-    seconds = prefill_s(model, input_tokens, hardware, k) / replicas + output_tokens / throughput
+    seconds = _prefill_s(params, input_tokens, speed, k) / replicas + output_tokens / throughput
     return Fit(
-        fits, quantization, round(memory_gb(model, quantization, tokens, k), 2), _round_speed(speed), available, streams,
+        fits, quantization, round(memory, 2), _round_speed(speed_one), available, streams,
         _round_speed(throughput), fitting[0] if fitting else None,
-        fast_enough=fast_enough is None or fast_enough(speed, first), first_token_s=first, gpus=gpus,
+        fast_enough=fast_enough is None or fast_enough(speed_one, first), first_token_s=first, gpus=gpus,
         replicas=replicas, seconds_per_request=seconds,
     )
+
+
 def _round_speed(tokens_per_s: float) -> float:
     """One decimal, but never down to zero: a huge model on a small CPU is slow, not stopped."""
     return round(tokens_per_s, 1) if tokens_per_s >= 1 else float(f"{tokens_per_s:.2g}")
