@@ -154,28 +154,33 @@ def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory
     return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
 
 
-def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit) -> Candidate:
-    """The figures the ranking needs; `_local_details` adds the notes to the few that are shown."""
+def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit,
+                     described: bool = False) -> Candidate:
+    """The figures the ranking needs; `described`: with its notes and cost formula in words too, which
+    only the few candidates shown need."""
     seconds = fit.seconds_per_request
     cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
     busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
+    machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
     source = model.quality_source_for(needs.task)
+    notes, cost_formula = _local_words(model, fit, needs, quality, bar, cost, busy, machines) if described else ((), "")
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=False, fits=fit.fits, memory_gb=fit.memory_gb,
         quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
         meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=fit.throughput_tokens_per_s,
-        machines=costs.machines_needed(busy) if busy is not None else None, fast_enough=fit.fast_enough, quality_source=source,
+        machines=machines, fast_enough=fit.fast_enough, notes=notes, quality_source=source,
         quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
         first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
-        busy_hours_per_day=busy, machine_seconds_per_request=seconds,
+        busy_hours_per_day=busy, machine_seconds_per_request=seconds, cost_formula=cost_formula,
     )
 
 
-def _local_details(c: Candidate, model: ModelSpec, fit: memory.Fit, needs: Needs) -> Candidate:
-    """A local candidate with its notes and cost formula, in words."""
-    busy, machines, seconds = c.busy_hours_per_day, c.machines, c.machine_seconds_per_request
+def _local_words(model: ModelSpec, fit: memory.Fit, needs: Needs, quality: float, bar: float, cost: float | None,
+                 busy: float | None, machines: int | None) -> tuple[tuple[str, ...], str]:
+    """A local candidate's notes and cost formula."""
+    seconds = fit.seconds_per_request
     notes = []
     if not fit.fits:
         notes.append(f"needs {fit.memory_gb} GB even at {fit.quantization}; about {fit.available_gb:.1f} GB is usable here")
@@ -188,7 +193,7 @@ def _local_details(c: Candidate, model: ModelSpec, fit: memory.Fit, needs: Needs
     if fit.fits and fit.replicas > 1:
         notes.append(f"{fit.replicas} copies, one per {fit.gpus} GPU{'s' if fit.gpus > 1 else ''}")
     if fit.fits and fit.streams > 1:
-        notes.append(f"serves about {fit.streams} requests at once, ≈{c.throughput_tokens_per_s:,.0f} tokens/s in all")
+        notes.append(f"serves about {fit.streams} requests at once, ≈{fit.throughput_tokens_per_s:,.0f} tokens/s in all")
     if fit.fits and busy is not None and needs.requests_per_day:
         machine_words = f"{machines} machines" if machines > 1 else "one machine"
         notes.append(f"{machine_words} busy {busy:,.1f} h a day in all for {needs.requests_per_day:,} requests ({seconds:.3g} s of machine time each)")
@@ -198,13 +203,13 @@ def _local_details(c: Candidate, model: ModelSpec, fit: memory.Fit, needs: Needs
             notes.append(f"first token after ≈{fit.first_token_s:.1f} s for a {needs.input_tokens:,}-token prompt: too slow for {'real time' if needs.latency == 'realtime' else 'interactive use'} (over {limit:g} s) here")
         else:
             notes.append(f"≈{fit.tokens_per_s} tokens/s: slower than reading speed on this hardware")
-    notes += _common_notes(model, c.quality_for_task, c.quality_bar, needs)
-    if c.meets_quality and fit.quantization in ("q4_k_m", "q5_k_m"):
+    notes += _common_notes(model, quality, bar, needs)
+    if quality >= bar and fit.quantization in ("q4_k_m", "q5_k_m"):
         notes.append(f"the score is the full-precision model's; at {fit.quantization} expect a little less")
     cost_formula = ""
-    if c.monthly_cost_usd is not None:
+    if cost is not None:
         cost_formula = f"{machines} × machine cost, busy {busy:,.1f} h a day: {costs.FORMULAS['cloud' if needs.hardware.target == 'cloud' else 'local']}"
-    return replace(c, notes=tuple(notes), cost_formula=cost_formula)
+    return tuple(notes), cost_formula
 
 
 def _price_factor(model: ModelSpec, needs: Needs) -> float:
@@ -216,25 +221,28 @@ def _hosted_cost(model: ModelSpec, needs: Needs, requests: float) -> float:
                                     model.input_usd_per_mtok, model.output_usd_per_mtok, _price_factor(model, needs))
 
 
-def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
-    """The figures the ranking needs; `_hosted_details` adds the notes to the few that are shown."""
+def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float, described: bool = False) -> Candidate:
+    """The figures the ranking needs; `described`: with its notes and cost formula in words too."""
     cost = _hosted_cost(model, needs, needs.requests_per_day)
     quality = model.quality_for(needs.task)
     source = model.quality_source_for(needs.task)
+    factor = _price_factor(model, needs)
+    billed = needs.output_tokens + model.reasoning_tokens
+    within = cost <= needs.budget_usd_month or not model.paid
+    notes, formula = _hosted_words(model, needs, quality, bar, cost, factor, billed, within) if described else ((), "")
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=True, fits=True, memory_gb=None,
         quantization=None, est_tokens_per_s=None, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
-        meets_quality=quality >= bar, runnable_here=model.runnable_here, quality_source=source,
+        meets_quality=quality >= bar, runnable_here=model.runnable_here, notes=notes, quality_source=source,
         quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
-        within_budget=cost <= needs.budget_usd_month or not model.paid, billed_output_tokens=needs.output_tokens + model.reasoning_tokens,
-        price_factor=_price_factor(model, needs),
+        within_budget=within, billed_output_tokens=billed, price_factor=factor, cost_formula=formula,
     )
 
 
-def _hosted_details(c: Candidate, model: ModelSpec, needs: Needs) -> Candidate:
-    """A hosted candidate with its notes and cost formula, in words."""
-    cost, factor, billed = c.monthly_cost_usd, c.price_factor, c.billed_output_tokens
+def _hosted_words(model: ModelSpec, needs: Needs, quality: float, bar: float, cost: float, factor: float, billed: int,
+                  within: bool) -> tuple[tuple[str, ...], str]:
+    """A hosted candidate's notes and cost formula."""
     notes = []
     if needs.privacy in ("internal", "confidential"):
         notes.append("runs on a third party's servers: your prompts leave your machines")
@@ -247,12 +255,12 @@ def _hosted_details(c: Candidate, model: ModelSpec, needs: Needs) -> Candidate:
     if factor < 1:
         notes.append(f"{model.batch_discount:.0%} batch-API discount for batch work"
                      + (f" ({model.batch_discount_source})" if model.batch_discount_source else ""))
-    if not c.within_budget:
+    if not within:
         notes.append(f"over your ${needs.budget_usd_month:,.0f} budget")
-    notes += _common_notes(model, c.quality_for_task, c.quality_bar, needs)
+    notes += _common_notes(model, quality, bar, needs)
     formula = (f"{needs.requests_per_day:,} × 30 × ({needs.input_tokens:,} × ${model.input_usd_per_mtok:g} + {billed:,} × ${model.output_usd_per_mtok:g})"
                f" ÷ 1,000,000" + (f" × {factor:g}" if factor < 1 else ""))
-    return replace(c, notes=tuple(notes), cost_formula=formula)
+    return tuple(notes), formula
 
 
 def _is_proxy(task: str, source: str) -> bool:
@@ -642,7 +650,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     def described(c: Candidate) -> Candidate:
         # Notes and formulas are written for the candidates shown only: the others are only ranked.
         model, fit = sources[id(c)]
-        return _hosted_details(c, model, needs) if fit is None else _local_details(c, model, fit, needs)
+        return _hosted_candidate(model, needs, bar, True) if fit is None else _local_candidate(model, needs, assumptions, bar, fit, True)
 
     return Recommendation(
         verdict=verdict, scores=scores, reasons=reasons.ordered(verdict),

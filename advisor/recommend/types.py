@@ -1,8 +1,8 @@
-"""The engine's inputs and outputs: frozen dataclasses, plain Python, no Django."""
+"""The engine's inputs and outputs: frozen dataclasses and named tuples, plain Python, no Django."""
 
 import functools
 from dataclasses import dataclass, field, fields
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 TASKS = ("chat", "customer_support", "summarization", "extraction", "classification", "translation", "code", "creative_writing", "reasoning", "research")
 QUALITIES = ("good_enough", "high", "best")
@@ -146,8 +146,10 @@ class Reason:
     weight: float = 0.0
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """One model as an option for the answers. A named tuple: the engine builds one for every model
+    of the catalogue on every answer, where a frozen dataclass's field-by-field __init__ was costly."""
+
     slug: str
     name: str
     params_b: float | None
@@ -258,7 +260,7 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 
 
 def _candidate_dict(c: Candidate) -> dict:
-    data = _flat(c)
+    data = c._asdict()
     data["monthly_cost_usd"] = _round(c.monthly_cost_usd)
     data["quality_for_task"] = round(c.quality_for_task, 3)
     for key in ("first_token_s", "busy_hours_per_day"):

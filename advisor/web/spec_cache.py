@@ -7,11 +7,12 @@ The catalogue changes rarely, so each web process keeps the last build until:
 - a Provider or LanguageModel is saved or deleted through Django (admin, import_catalogue,
   seed_catalogue, sync_prices): the signal clears this process's copy at once, and when the
   change commits it rewrites a stamp file in the data folder that every process on this machine
-  compares on each request (one small read);
+  compares on each request (one stat of the file: the atomic rewrite gives it a new inode);
 - or CATALOGUE_SPECS_TTL_S passes, for what no signal sees: weights that appear on disk, an API
   key set in the environment, a web server on another machine sharing the database.
 """
 
+import os
 import threading
 import time
 import uuid
@@ -20,18 +21,19 @@ from django.conf import settings
 from django.db import transaction
 
 _lock = threading.Lock()
-_entry: tuple[str, float, tuple] | None = None  # (stamp, built at, specs)
+_entry: tuple[tuple, float, tuple] | None = None  # (stamp, built at, specs)
 
 
 def _stamp_path():
     return settings.DATA_DIR / "catalogue.stamp"
 
 
-def _read_stamp() -> str:
+def _read_stamp() -> tuple:
     try:
-        return _stamp_path().read_text()
+        stat = os.stat(_stamp_path())
     except OSError:
-        return ""
+        return ()
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _write_stamp() -> None:
