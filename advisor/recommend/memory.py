@@ -224,17 +224,14 @@ def first_token_s(model: ModelSpec, quantization: str, input_tokens: int, tokens
     return prefill_s(model, input_tokens, hardware, gpus) + 1 / tokens_per_s(model, quantization, tokens, hardware, 1, gpus)
 
 
-def _streams(spare_gb: float, kv_gb: float, max_streams: int) -> int:
-    extra = max_streams - 1 if kv_gb <= 0 else math.floor(max(spare_gb, 0) / kv_gb)
-    return max(1, min(max_streams, 1 + extra))
-
-
 def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware: Hardware, max_streams: int, gpus: int = 1) -> int:
     """Requests served at once: batching needs a GPU and room for each extra request's KV cache."""
     if hardware.gpu_vram_gb <= 0 or max_streams <= 1:
         return 1
     spare = capacity_gb(hardware, max(gpus, 1)) - memory_gb(model, quantization, tokens, gpus)
-    return _streams(spare, kv_cache_gb(model, tokens), max_streams)
+    kv = kv_cache_gb(model, tokens)
+    extra = max_streams - 1 if kv <= 0 else math.floor(max(spare, 0) / kv)
+    return max(1, min(max_streams, 1 + extra))
 
 
 def _gpus_to_hold(weights: float, kv_gb: float, available: float, capacities: tuple[float, ...]) -> int | None:
@@ -271,8 +268,8 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     capacities = _capacities(hardware)
     # Precisions are listed largest first, so once one fits every smaller one does too.
     holding: dict[str, int | None] = {}
-    for q, bytes_per_param in BYTES_PER_PARAM.items():
-        holding[q] = _gpus_to_hold(params * bytes_per_param, kv, available, capacities)
+    for q in BYTES_PER_PARAM:
+        holding[q] = _gpus_to_hold(weights_gb(params, q), kv, available, capacities)
         if holding[q] is not None:
             break
     fitting = list(BYTES_PER_PARAM)[len(holding) - 1:] if holding[q] is not None else []
@@ -280,13 +277,13 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
 
     def held(q: str) -> int:
         if q not in holding:
-            holding[q] = _gpus_to_hold(params * BYTES_PER_PARAM[q], kv, available, capacities)
+            holding[q] = _gpus_to_hold(weights_gb(params, q), kv, available, capacities)
         return holding[q] or 0
 
     def speeds(q: str) -> tuple[float, float]:
         if q not in measured:
             k = held(q) or 1
-            one = _tokens_per_s(params, params * BYTES_PER_PARAM[q], kv, speed, k, 1)
+            one = _tokens_per_s(params, weights_gb(params, q), kv, speed, k, 1)
             measured[q] = one, _prefill_s(params, input_tokens, speed, k) + 1 / one
         return measured[q]
 
@@ -299,19 +296,16 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     fits = bool(fitting)
     gpus = held(quantization)
     k = max(gpus, 1)
-    weights = params * BYTES_PER_PARAM[quantization]
-    memory = _memory_gb(weights, kv, k)
-    replicas = max(1, len(capacities) // gpus) if fits and gpus else 1
-    streams = 1
-    if fits and capacities and max_streams > 1:
-        streams = _streams(capacities[k - 1] - memory, kv, max_streams)
+    weights = weights_gb(params, quantization)
+    replicas = max(1, gpu_count(hardware) // gpus) if fits and gpus else 1
+    streams = parallel_streams(model, quantization, tokens, hardware, max_streams, k) if fits else 1
     speed_one, first = speeds(quantization)
     throughput = replicas * _tokens_per_s(params, weights, kv, speed, k, streams)
     # A machine's time per request: its share of prefill (each copy reads one prompt at a time) and of
     # the batched generation.
     seconds = _prefill_s(params, input_tokens, speed, k) / replicas + output_tokens / throughput
     return Fit(
-        fits, quantization, round(memory, 2), _round_speed(speed_one), available, streams,
+        fits, quantization, round(_memory_gb(weights, kv, k), 2), _round_speed(speed_one), available, streams,
         _round_speed(throughput), fitting[0] if fitting else None,
         fast_enough=fast_enough is None or fast_enough(speed_one, first), first_token_s=first, gpus=gpus,
         replicas=replicas, seconds_per_request=seconds,
