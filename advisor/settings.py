@@ -113,6 +113,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}
+# How often the web server's processes checkpoint the write-ahead log (advisor/sqlite_checkpoints.py).
+SQLITE_CHECKPOINT_INTERVAL_S = float(os.environ.get("SQLITE_CHECKPOINT_INTERVAL_S", "1"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_PASSWORD_VALIDATORS = [

@@ -4,6 +4,8 @@ import os
 from django.core.wsgi import get_wsgi_application
 from django.urls import get_resolver
 
+from advisor.sqlite_checkpoints import checkpoint_off_the_request_path
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisor.settings")
 application = get_wsgi_application()
 # The URLconf, its views and what they import (the openai client and pydantic among them) load now
@@ -13,3 +15,4 @@ application = get_wsgi_application()
 # (benchmarks/bench_recommend_http.py).
 get_resolver().url_patterns
 gc.freeze()
+checkpoint_off_the_request_path()
