@@ -263,6 +263,7 @@ def _hosted_words(model: ModelSpec, needs: Needs, quality: float, bar: float, co
     return tuple(notes), formula
 
 
+@functools.lru_cache(maxsize=1024)
 def _is_proxy(task: str, source: str) -> bool:
     """A score whose stated source does not measure the task (an unstated source is not judged)."""
     if not source:

@@ -13,6 +13,7 @@ not compute sets the speed for one request; reading the prompt and serving many 
 are compute-bound.
 """
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -177,9 +178,11 @@ def available_gb(hardware: Hardware) -> float:
 
 
 @functools.lru_cache(maxsize=1024)
-def _capacities(hardware: Hardware) -> tuple[float, ...]:
-    """capacity_gb on 1, 2, … of the machine's GPUs; () on a CPU."""
-    return tuple(capacity_gb(hardware, k) for k in range(1, gpu_count(hardware) + 1))
+def _machine(hardware: Hardware) -> tuple[float, "Speed", tuple[float, ...], int]:
+    """What every fit asks of the hardware, in one cached look-up: usable memory, speed, capacity_gb
+    on 1, 2, … of its GPUs (() on a CPU) and its GPU count."""
+    capacities = tuple(capacity_gb(hardware, k) for k in range(1, gpu_count(hardware) + 1))
+    return available_gb(hardware), hardware_speed(hardware), capacities, gpu_count(hardware)
 
 
 def _split(one: float, gpus: int) -> float:
@@ -229,17 +232,25 @@ def parallel_streams(model: ModelSpec, quantization: str, tokens: int, hardware:
     if hardware.gpu_vram_gb <= 0 or max_streams <= 1:
         return 1
     spare = capacity_gb(hardware, max(gpus, 1)) - memory_gb(model, quantization, tokens, gpus)
-    kv = kv_cache_gb(model, tokens)
-    extra = max_streams - 1 if kv <= 0 else math.floor(max(spare, 0) / kv)
+    return _streams(spare, kv_cache_gb(model, tokens), max_streams)
+
+
+def _streams(spare_gb: float, kv_gb: float, max_streams: int) -> int:
+    extra = max_streams - 1 if kv_gb <= 0 else math.floor(max(spare_gb, 0) / kv_gb)
     return max(1, min(max_streams, 1 + extra))
 
 
 def _gpus_to_hold(weights: float, kv_gb: float, available: float, capacities: tuple[float, ...]) -> int | None:
     """The fewest GPUs (0 on a CPU) whose memory holds the model at this precision; None if none do.
     Compares the rounded figure the user sees, so that "fits" never shows more than is available."""
+    one = round(_memory_gb(weights, kv_gb, 1), 2)
     if not capacities:
-        return 0 if round(_memory_gb(weights, kv_gb, 1), 2) <= available else None
-    return next((k for k, capacity in enumerate(capacities, 1) if round(_memory_gb(weights, kv_gb, k), 2) <= capacity), None)
+        return 0 if one <= available else None
+    # Both the memory needed and the capacity grow with the GPUs, so no count whose capacity is under
+    # what one GPU would need can hold it: start at the first that is not (a phone class's 4 GB GPUs
+    # put 20 counts in 80 GB, for each precision of each model).
+    start = bisect.bisect_left(capacities, one)
+    return next((k for k in range(start + 1, len(capacities) + 1) if round(_memory_gb(weights, kv_gb, k), 2) <= capacities[k - 1]), None)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -256,7 +267,7 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     that fits and is fast enough; when none is, the fastest that fits: a slow answer in full precision
     serves no one who waits.
     """
-    available = available_gb(hardware)
+    available, speed, capacities, gpus_here = _machine(hardware)
     if model.params_b is None:
         return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
     # What every precision's estimate shares, worked out once: the engine calls this for each model
@@ -264,8 +275,6 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     params = model.params_b
     tokens = context_tokens(model, input_tokens, output_tokens)
     kv = kv_cache_gb(model, tokens)
-    speed = hardware_speed(hardware)
-    capacities = _capacities(hardware)
     # Precisions are listed largest first, so once one fits every smaller one does too.
     holding: dict[str, int | None] = {}
     for q in BYTES_PER_PARAM:
@@ -297,8 +306,9 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     gpus = held(quantization)
     k = max(gpus, 1)
     weights = weights_gb(params, quantization)
-    replicas = max(1, gpu_count(hardware) // gpus) if fits and gpus else 1
-    streams = parallel_streams(model, quantization, tokens, hardware, max_streams, k) if fits else 1
+    replicas = max(1, gpus_here // gpus) if fits and gpus else 1
+    # parallel_streams, with what is already worked out here.
+    streams = _streams(capacities[k - 1] - _memory_gb(weights, kv, k), kv, max_streams) if fits and capacities and max_streams > 1 else 1
     speed_one, first = speeds(quantization)
     throughput = replicas * _tokens_per_s(params, weights, kv, speed, k, streams)
     # A machine's time per request: its share of prefill (each copy reads one prompt at a time) and of
