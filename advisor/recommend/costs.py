@@ -44,16 +44,23 @@ def local_monthly_usd(requests_per_day: float, seconds_per_request: float | None
     Cloud: GPU hours rented (kept on around the clock unless the work is batch)."""
     if seconds_per_request is None:
         return None
-    return local_cost_at(seconds_per_request, hardware, latency, assumptions)(requests_per_day)
+    return local_cost_model(hardware, latency, assumptions)(seconds_per_request, requests_per_day)
 
 
 def local_cost_at(seconds_per_request: float, hardware: Hardware, latency: str, assumptions: CostAssumptions):
-    """local_monthly_usd as a function of requests/day, its constants worked out once (cost curves)."""
+    """local_monthly_usd as a function of requests/day (cost curves)."""
+    cost = local_cost_model(hardware, latency, assumptions)
+    return lambda requests_per_day: cost(seconds_per_request, requests_per_day)
+
+
+def local_cost_model(hardware: Hardware, latency: str, assumptions: CostAssumptions):
+    """local_monthly_usd as a function of (seconds per request, requests/day), its constants worked out
+    once: the engine prices every local model of an answer on the same hardware."""
     gpus = gpus_per_machine(hardware)
     if hardware.target == "cloud":
         per_hour = gpus * assumptions.gpu_hour_usd
 
-        def cloud(requests_per_day: float) -> float:
+        def cloud(seconds_per_request: float, requests_per_day: float) -> float:
             busy = busy_hours_per_day(requests_per_day, seconds_per_request)
             # Batch work can start machines when there is work and stop them after; anything a user
             # waits on needs them running.
@@ -66,7 +73,7 @@ def local_cost_at(seconds_per_request: float, hardware: Hardware, latency: str, 
     idle_watts = watts * assumptions.idle_power_share
     per_kwh = assumptions.usd_per_kwh * DAYS_PER_MONTH / 1000
 
-    def own(requests_per_day: float) -> float:
+    def own(seconds_per_request: float, requests_per_day: float) -> float:
         busy = busy_hours_per_day(requests_per_day, seconds_per_request)
         machines = machines_needed(busy)
         return machines * price + (busy * watts + (machines * 24 - busy) * idle_watts) * per_kwh

@@ -154,12 +154,12 @@ def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory
     return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
 
 
-def _local_candidate(model: ModelSpec, needs: Needs, assumptions: CostAssumptions, bar: float, fit: memory.Fit,
+def _local_candidate(model: ModelSpec, needs: Needs, local_cost, bar: float, fit: memory.Fit,
                      described: bool = False) -> Candidate:
     """The figures the ranking needs; `described`: with its notes and cost formula in words too, which
-    only the few candidates shown need."""
+    only the few candidates shown need. `local_cost`: costs.local_cost_model for the needs."""
     seconds = fit.seconds_per_request
-    cost = costs.local_monthly_usd(needs.requests_per_day, seconds, needs.hardware, needs.latency, assumptions)
+    cost = local_cost(seconds, needs.requests_per_day) if seconds is not None else None
     busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
     machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
@@ -329,6 +329,7 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
         reasons.add(HARD, "privacy", "slm", "Your data is regulated and must never leave your machines, so hosted models are excluded.")
     hosted_banned = bool(bans)
     no_api_money = needs.budget_usd_month == 0
+    local_cost = costs.local_cost_model(needs.hardware, needs.latency, assumptions)
 
     slm, llm, banned, unpaid, unknown = [], [], [], [], []
     for model in models:
@@ -338,7 +339,7 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
             fit = _fit(own, needs, assumptions)
             # Shown when it fits, or when it is the only way to have this model (hosted ones are excluded).
             if fit.fits or hosted_banned:
-                candidate = _local_candidate(own, needs, assumptions, bar, fit)
+                candidate = _local_candidate(own, needs, local_cost, bar, fit)
                 sources[id(candidate)] = own, fit
                 (slm if own.is_slm else llm).append(candidate)
         if model.hosted and hosted_banned:
@@ -351,7 +352,7 @@ def _select(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumpti
             unknown.append(model.slug)  # its memory cannot be estimated
             continue
         fit = None if model.hosted else _fit(model, needs, assumptions)
-        candidate = _hosted_candidate(model, needs, bar) if fit is None else _local_candidate(model, needs, assumptions, bar, fit)
+        candidate = _hosted_candidate(model, needs, bar) if fit is None else _local_candidate(model, needs, local_cost, bar, fit)
         sources[id(candidate)] = model, fit
         (slm if model.is_slm else llm).append(candidate)
 
@@ -506,12 +507,13 @@ def _cost_factor(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAss
     if hosted_banned:
         return 0.0, ""
     local = []
+    always_on = costs.local_cost_model(needs.hardware, "interactive", assumptions)
     for model in models:
         if model.hosted or not model.is_slm or model.quality_for(needs.task) < bar:
             continue
         fit = memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
         if fit.fits:
-            cost = costs.local_monthly_usd(needs.requests_per_day, fit.seconds_per_request, needs.hardware, "interactive", assumptions)
+            cost = always_on(fit.seconds_per_request, needs.requests_per_day) if fit.seconds_per_request is not None else None
             if cost is not None:
                 local.append((cost, costs.busy_hours_per_day(needs.requests_per_day, fit.seconds_per_request), model))
     hosted = [(_hosted_cost(m, needs, needs.requests_per_day), m) for m in models
@@ -648,10 +650,12 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     if tail is not None and tail not in shown_llm:
         shown_llm = llm[:MAX_CANDIDATES - 1] + (tail,)
 
+    local_cost = costs.local_cost_model(needs.hardware, needs.latency, assumptions)
+
     def described(c: Candidate) -> Candidate:
         # Notes and formulas are written for the candidates shown only: the others are only ranked.
         model, fit = sources[id(c)]
-        return _hosted_candidate(model, needs, bar, True) if fit is None else _local_candidate(model, needs, assumptions, bar, fit, True)
+        return _hosted_candidate(model, needs, bar, True) if fit is None else _local_candidate(model, needs, local_cost, bar, fit, True)
 
     return Recommendation(
         verdict=verdict, scores=scores, reasons=reasons.ordered(verdict),

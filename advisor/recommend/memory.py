@@ -24,6 +24,7 @@ from .types import Hardware, ModelSpec
 # Bytes per parameter including the quantization scales, best precision first: llama.cpp's formats
 # (q8_0 8.5 bits/weight, q6_K 6.56, q5_K_M ~5.69, q4_K_M ~4.85 averaged over a model's tensors).
 BYTES_PER_PARAM = {"fp16": 2.0, "q8_0": 1.0625, "q6_k": 0.82, "q5_k_m": 0.71, "q4_k_m": 0.606}
+PRECISIONS = tuple(BYTES_PER_PARAM)  # largest first
 KV_BYTES = 2  # fp16 KV cache
 # When the architecture is unknown: about 16 kB of KV cache per token per billion parameters, the
 # middle of today's grouped-query models (Llama 3.1 8B: 131 kB/token = 16 kB per B).
@@ -281,27 +282,29 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
         holding[q] = _gpus_to_hold(weights_gb(params, q), kv, available, capacities)
         if holding[q] is not None:
             break
-    fitting = list(BYTES_PER_PARAM)[len(holding) - 1:] if holding[q] is not None else []
-    measured: dict[str, tuple[float, float]] = {}
+    fitting = PRECISIONS[len(holding) - 1:] if holding[q] is not None else ()
+    measured: dict[str, tuple[float, float, float]] = {}
 
     def held(q: str) -> int:
         if q not in holding:
             holding[q] = _gpus_to_hold(weights_gb(params, q), kv, available, capacities)
         return holding[q] or 0
 
-    def speeds(q: str) -> tuple[float, float]:
+    def speeds(q: str) -> tuple[float, float, float]:
+        """One request's tokens/s, its first-token seconds, and the prefill in them."""
         if q not in measured:
             k = held(q) or 1
             one = _tokens_per_s(params, weights_gb(params, q), kv, speed, k, 1)
-            measured[q] = one, _prefill_s(params, input_tokens, speed, k) + 1 / one
+            prefill = _prefill_s(params, input_tokens, speed, k)
+            measured[q] = one, prefill + 1 / one, prefill
         return measured[q]
 
     if not fitting:
-        quantization = list(BYTES_PER_PARAM)[-1]
+        quantization = PRECISIONS[-1]
     elif fast_enough is None:
         quantization = fitting[0]
     else:
-        quantization = next((q for q in fitting if fast_enough(*speeds(q))), fitting[-1])
+        quantization = next((q for q in fitting if fast_enough(*speeds(q)[:2])), fitting[-1])
     fits = bool(fitting)
     gpus = held(quantization)
     k = max(gpus, 1)
@@ -309,11 +312,11 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     replicas = max(1, gpus_here // gpus) if fits and gpus else 1
     # parallel_streams, with what is already worked out here.
     streams = _streams(capacities[k - 1] - _memory_gb(weights, kv, k), kv, max_streams) if fits and capacities and max_streams > 1 else 1
-    speed_one, first = speeds(quantization)
-    throughput = replicas * _tokens_per_s(params, weights, kv, speed, k, streams)
+    speed_one, first, prefill = speeds(quantization)
+    throughput = replicas * (speed_one if streams == 1 else _tokens_per_s(params, weights, kv, speed, k, streams))
     # A machine's time per request: its share of prefill (each copy reads one prompt at a time) and of
     # the batched generation.
-    seconds = _prefill_s(params, input_tokens, speed, k) / replicas + output_tokens / throughput
+    seconds = prefill / replicas + output_tokens / throughput
     return Fit(
         fits, quantization, round(_memory_gb(weights, kv, k), 2), _round_speed(speed_one), available, streams,
         _round_speed(throughput), fitting[0] if fitting else None,
