@@ -1,5 +1,6 @@
 """Monthly cost of each option. A month is 30 days (the CONTRACT)."""
 
+import functools
 import math
 
 from .memory import gpu_count
@@ -49,8 +50,7 @@ def local_monthly_usd(requests_per_day: float, seconds_per_request: float | None
 
 def local_cost_at(seconds_per_request: float, hardware: Hardware, latency: str, assumptions: CostAssumptions):
     """local_monthly_usd as a function of requests/day (cost curves)."""
-    cost = local_cost_model(hardware, latency, assumptions)
-    return lambda requests_per_day: cost(seconds_per_request, requests_per_day)
+    return functools.partial(local_cost_model(hardware, latency, assumptions), seconds_per_request)
 
 
 def local_cost_model(hardware: Hardware, latency: str, assumptions: CostAssumptions):
