@@ -154,26 +154,24 @@ def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory
     return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
 
 
-def _local_candidate(model: ModelSpec, needs: Needs, local_cost, bar: float, fit: memory.Fit,
-                     described: bool = False) -> Candidate:
-    """The figures the ranking needs; `described`: with its notes and cost formula in words too, which
-    only the few candidates shown need. `local_cost`: costs.local_cost_model for the needs."""
+def _local_candidate(model: ModelSpec, needs: Needs, local_cost, bar: float, fit: memory.Fit) -> Candidate:
+    """The figures the ranking needs, without the notes and cost formula in words, which only the few
+    candidates shown get (in recommend). `local_cost`: costs.local_cost_model for the needs."""
     seconds = fit.seconds_per_request
     cost = local_cost(seconds, needs.requests_per_day) if seconds is not None else None
     busy = costs.busy_hours_per_day(needs.requests_per_day, seconds) if seconds is not None else None
     machines = costs.machines_needed(busy) if busy is not None else None
     quality = model.quality_for(needs.task)
     source = model.quality_source_for(needs.task)
-    notes, cost_formula = _local_words(model, fit, needs, quality, bar, cost, busy, machines) if described else ((), "")
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=False, fits=fit.fits, memory_gb=fit.memory_gb,
         quantization=fit.quantization, est_tokens_per_s=fit.tokens_per_s, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
         meets_quality=quality >= bar, runnable_here=model.runnable_here, throughput_tokens_per_s=fit.throughput_tokens_per_s,
-        machines=machines, fast_enough=fit.fast_enough, notes=notes, quality_source=source,
+        machines=machines, fast_enough=fit.fast_enough, quality_source=source,
         quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
         first_token_s=round(fit.first_token_s, 2) if fit.first_token_s is not None else None,
-        busy_hours_per_day=busy, machine_seconds_per_request=seconds, cost_formula=cost_formula,
+        busy_hours_per_day=busy, machine_seconds_per_request=seconds,
     )
 
 
@@ -221,22 +219,21 @@ def _hosted_cost(model: ModelSpec, needs: Needs, requests: float) -> float:
                                     model.input_usd_per_mtok, model.output_usd_per_mtok, _price_factor(model, needs))
 
 
-def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float, described: bool = False) -> Candidate:
-    """The figures the ranking needs; `described`: with its notes and cost formula in words too."""
+def _hosted_candidate(model: ModelSpec, needs: Needs, bar: float) -> Candidate:
+    """The figures the ranking needs, without the words (written for those shown, in recommend)."""
     cost = _hosted_cost(model, needs, needs.requests_per_day)
     quality = model.quality_for(needs.task)
     source = model.quality_source_for(needs.task)
     factor = _price_factor(model, needs)
     billed = needs.output_tokens + model.reasoning_tokens
     within = cost <= needs.budget_usd_month or not model.paid
-    notes, formula = _hosted_words(model, needs, quality, bar, cost, factor, billed, within) if described else ((), "")
     return Candidate(
         slug=model.slug, name=model.name, params_b=model.params_b, hosted=True, fits=True, memory_gb=None,
         quantization=None, est_tokens_per_s=None, input_usd_per_mtok=model.input_usd_per_mtok,
         output_usd_per_mtok=model.output_usd_per_mtok, monthly_cost_usd=cost, quality_for_task=quality,
-        meets_quality=quality >= bar, runnable_here=model.runnable_here, notes=notes, quality_source=source,
+        meets_quality=quality >= bar, runnable_here=model.runnable_here, quality_source=source,
         quality_is_proxy=_is_proxy(needs.task, source), quality_level=needs.quality, quality_bar=bar,
-        within_budget=within, billed_output_tokens=billed, price_factor=factor, cost_formula=formula,
+        within_budget=within, billed_output_tokens=billed, price_factor=factor,
     )
 
 
@@ -650,12 +647,14 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     if tail is not None and tail not in shown_llm:
         shown_llm = llm[:MAX_CANDIDATES - 1] + (tail,)
 
-    local_cost = costs.local_cost_model(needs.hardware, needs.latency, assumptions)
-
     def described(c: Candidate) -> Candidate:
         # Notes and formulas are written for the candidates shown only: the others are only ranked.
         model, fit = sources[id(c)]
-        return _hosted_candidate(model, needs, bar, True) if fit is None else _local_candidate(model, needs, local_cost, bar, fit, True)
+        if fit is None:
+            words = _hosted_words(model, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.price_factor, c.billed_output_tokens, c.within_budget)
+        else:
+            words = _local_words(model, fit, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.busy_hours_per_day, c.machines)
+        return c._replace(notes=words[0], cost_formula=words[1])
 
     return Recommendation(
         verdict=verdict, scores=scores, reasons=reasons.ordered(verdict),
