@@ -126,13 +126,16 @@ def _names(slugs: list[str], limit: int = 4) -> str:
 # --- Candidates -------------------------------------------------------------------------------------
 
 
-def _speed_check(needs: Needs):
-    """Whether one request's (tokens/s, first-token seconds) meets the stated latency; None: any speed."""
-    if needs.latency == "realtime":
-        return lambda tokens_per_s, first_token_s: first_token_s <= REALTIME_FIRST_TOKEN_S
-    if needs.latency == "interactive":
-        return lambda tokens_per_s, first_token_s: tokens_per_s >= INTERACTIVE_TOKENS_PER_S and first_token_s <= INTERACTIVE_FIRST_TOKEN_S
-    return None
+def _fast_enough_for_realtime(tokens_per_s: float, first_token_s: float) -> bool:
+    return first_token_s <= REALTIME_FIRST_TOKEN_S
+
+
+def _fast_enough_for_interactive(tokens_per_s: float, first_token_s: float) -> bool:
+    return tokens_per_s >= INTERACTIVE_TOKENS_PER_S and first_token_s <= INTERACTIVE_FIRST_TOKEN_S
+
+
+# Whether one request's (tokens/s, first-token seconds) meets the stated latency; batch: any speed.
+SPEED_CHECKS = {"realtime": _fast_enough_for_realtime, "interactive": _fast_enough_for_interactive}
 
 
 def _local_name(model: ModelSpec) -> str:
@@ -148,7 +151,7 @@ def _on_own_hardware(model: ModelSpec) -> ModelSpec:
 
 
 def _fit(model: ModelSpec, needs: Needs, assumptions: CostAssumptions) -> memory.Fit:
-    check = _speed_check(needs)
+    check = SPEED_CHECKS.get(needs.latency)
     if check:
         return memory.best_fit(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests, check)
     return memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
