@@ -512,10 +512,9 @@ def _cost_factor(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAss
         if model.hosted or not model.is_slm or model.quality_for(needs.task) < bar:
             continue
         fit = memory.best_fit_any_speed(model, needs.hardware, needs.input_tokens, needs.output_tokens, assumptions.max_parallel_requests)
-        if fit.fits:
-            cost = always_on(fit.seconds_per_request, needs.requests_per_day) if fit.seconds_per_request is not None else None
-            if cost is not None:
-                local.append((cost, costs.busy_hours_per_day(needs.requests_per_day, fit.seconds_per_request), model))
+        if fit.fits and fit.seconds_per_request is not None:
+            cost = always_on(fit.seconds_per_request, needs.requests_per_day)
+            local.append((cost, costs.busy_hours_per_day(needs.requests_per_day, fit.seconds_per_request), model))
     hosted = [(_hosted_cost(m, needs, needs.requests_per_day), m) for m in models
               if m.hosted and not m.is_slm and m.quality_for(needs.task) >= bar and not (no_api_money and m.paid)]
     if not local or not hosted:

@@ -179,7 +179,7 @@ def available_gb(hardware: Hardware) -> float:
 
 
 @functools.lru_cache(maxsize=1024)
-def _machine(hardware: Hardware) -> tuple[float, "Speed", tuple[float, ...], int]:
+def _machine(hardware: Hardware) -> tuple[float, Speed, tuple[float, ...], int]:
     """What every fit asks of the hardware, in one cached look-up: usable memory, speed, capacity_gb
     on 1, 2, … of its GPUs (() on a CPU) and its GPU count."""
     capacities = tuple(capacity_gb(hardware, k) for k in range(1, gpu_count(hardware) + 1))
@@ -248,8 +248,8 @@ def _gpus_to_hold(weights: float, kv_gb: float, available: float, capacities: tu
     if not capacities:
         return 0 if one <= available else None
     # Both the memory needed and the capacity grow with the GPUs, so no count whose capacity is under
-    # what one GPU would need can hold it: start at the first that is not (a phone class's 4 GB GPUs
-    # put 20 counts in 80 GB, for each precision of each model).
+    # what one GPU would need can hold it: start at the first that is not (a phone class's 8 GB GPUs
+    # make 10 counts of 80 GB, for each precision of each model).
     start = bisect.bisect_left(capacities, one)
     return next((k for k in range(start + 1, len(capacities) + 1) if round(_memory_gb(weights, kv_gb, k), 2) <= capacities[k - 1]), None)
 
