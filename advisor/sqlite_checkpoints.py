@@ -24,16 +24,11 @@ _started_in_pid: int | None = None
 _lock = threading.Lock()
 
 
-def checkpoint_off_the_request_path(alias: str = "default") -> bool:
-    """From now on, this process's connections to `alias` leave checkpoints to a background thread.
-    Does nothing (False) when the database is not SQLite."""
-    if connections[alias].vendor != "sqlite":
-        return False
-    connection_created.connect(_no_checkpoint_on_commit, dispatch_uid=f"sqlite-checkpoints-{alias}", weak=False)
-    # A connection this process already opened keeps checkpointing on commit otherwise.
-    if connections[alias].connection is not None:
-        _no_checkpoint_on_commit(connections[alias].vendor, connections[alias])
-    return True
+def checkpoint_off_the_request_path(alias: str = "default"):
+    """From now on, this process's connections to `alias` leave checkpoints to a background thread
+    (called before any is opened: advisor/wsgi.py). Does nothing when the database is not SQLite."""
+    if connections[alias].vendor == "sqlite":
+        connection_created.connect(_no_checkpoint_on_commit, dispatch_uid=f"sqlite-checkpoints-{alias}", weak=False)
 
 
 def checkpoint(alias: str = "default") -> tuple[int, int, int]:

@@ -2,12 +2,13 @@
 
 import json
 from dataclasses import replace
+from unittest import mock
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from advisor.recommend import costs
-from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, CostAssumptions, Hardware, ModelSpec, Needs, memory, recommend
+from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, Hardware, ModelSpec, Needs, engine, memory, recommend
 
 from .recommend_catalogue import CATALOGUE
 
@@ -185,10 +186,9 @@ def _local_options(needs: Needs, catalogue) -> dict[str, bool]:
     five shown: memory read as more GPUs prices the machine higher, which may rank a local model
     below hosted ones without taking it away (Hypothesis found 80 → 81 GB on a laptop: 5 → 6 GPUs of
     16 GB, and the local 70B ranked sixth)."""
-    from advisor.recommend.engine import QUALITY_BAR, _Reasons, _select
-
-    slm, llm, _, _ = _select(needs, catalogue, CostAssumptions(), QUALITY_BAR[needs.quality], _Reasons(), [], {})
-    return {"slm": any(c.fits and not c.hosted for c in slm), "llm": any(c.fits and not c.hosted for c in llm)}
+    with mock.patch.object(engine, "MAX_CANDIDATES", len(catalogue) * 2):  # a model may be a local and a hosted candidate
+        candidates = recommend(needs, catalogue).candidates
+    return {option: any(c.fits and not c.hosted for c in candidates[option]) for option in ("slm", "llm")}
 
 
 @SETTINGS

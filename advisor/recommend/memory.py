@@ -179,11 +179,11 @@ def available_gb(hardware: Hardware) -> float:
 
 
 @functools.lru_cache(maxsize=1024)
-def _machine(hardware: Hardware) -> tuple[float, Speed, tuple[float, ...], int]:
-    """What every fit asks of the hardware, in one cached look-up: usable memory, speed, capacity_gb
-    on 1, 2, … of its GPUs (() on a CPU) and its GPU count."""
+def _machine(hardware: Hardware) -> tuple[float, Speed, tuple[float, ...]]:
+    """What every fit asks of the hardware, in one cached look-up: usable memory, speed, and
+    capacity_gb on 1, 2, … of its GPUs (() on a CPU: as many as gpu_count)."""
     capacities = tuple(capacity_gb(hardware, k) for k in range(1, gpu_count(hardware) + 1))
-    return available_gb(hardware), hardware_speed(hardware), capacities, gpu_count(hardware)
+    return available_gb(hardware), hardware_speed(hardware), capacities
 
 
 def _split(one: float, gpus: int) -> float:
@@ -268,7 +268,7 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     that fits and is fast enough; when none is, the fastest that fits: a slow answer in full precision
     serves no one who waits.
     """
-    available, speed, capacities, gpus_here = _machine(hardware)
+    available, speed, capacities = _machine(hardware)
     if model.params_b is None:
         return Fit(False, None, None, None, available, fast_enough=fast_enough is None)
     # What every precision's estimate shares, worked out once: the engine calls this for each model
@@ -309,7 +309,7 @@ def best_fit(model: ModelSpec, hardware: Hardware, input_tokens: int, output_tok
     gpus = held(quantization)
     k = max(gpus, 1)
     weights = weights_gb(params, quantization)
-    replicas = max(1, gpus_here // gpus) if fits and gpus else 1
+    replicas = max(1, len(capacities) // gpus) if fits and gpus else 1
     # parallel_streams, with what is already worked out here.
     streams = _streams(capacities[k - 1] - _memory_gb(weights, kv, k), kv, max_streams) if fits and capacities and max_streams > 1 else 1
     speed_one, first, prefill = speeds(quantization)
