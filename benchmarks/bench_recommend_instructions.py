@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import wsgiref.util
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,9 +45,9 @@ def child(tree: Path, count: int, requests: bool):
 
         def one(body: dict):
             data = json.dumps(body).encode()
-            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/recommend", "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8000",
-                       "HTTP_HOST": "127.0.0.1", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(data),
-                       "wsgi.errors": sys.stderr, "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data))}
+            environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/api/recommend", "wsgi.input": io.BytesIO(data),
+                       "CONTENT_TYPE": "application/json", "CONTENT_LENGTH": str(len(data))}
+            wsgiref.util.setup_testing_defaults(environ)  # host 127.0.0.1, HTTP/1.0, the wsgi.* keys
             statuses = []
             response = advisor.wsgi.application(environ, lambda status, headers: statuses.append(status))
             b"".join(response)

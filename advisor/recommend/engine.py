@@ -653,10 +653,10 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
         # Notes and formulas are written for the candidates shown only: the others are only ranked.
         model, fit = sources[id(c)]
         if fit is None:
-            words = _hosted_words(model, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.price_factor, c.billed_output_tokens, c.within_budget)
+            notes, formula = _hosted_words(model, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.price_factor, c.billed_output_tokens, c.within_budget)
         else:
-            words = _local_words(model, fit, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.busy_hours_per_day, c.machines)
-        return c._replace(notes=words[0], cost_formula=words[1])
+            notes, formula = _local_words(model, fit, needs, c.quality_for_task, bar, c.monthly_cost_usd, c.busy_hours_per_day, c.machines)
+        return c._replace(notes=notes, cost_formula=formula)
 
     return Recommendation(
         verdict=verdict, scores=scores, reasons=reasons.ordered(verdict),
