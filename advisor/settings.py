@@ -200,7 +200,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
 elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT_S"):
     # How long Redis waits before redelivering a dead worker's unacknowledged message (default an
-    # hour); it must exceed the longest run, or a run still going is delivered a second time.
+    # hour); longer than the longest run, or a run still going is delivered a second time (and
+    # dropped, its worker being alive: advisor/trials/running.py).
     # kombu looks for such messages every 10 s but scans only on every 10th look; with a timeout
     # short enough to set by hand, scan on each, so redelivery comes within 10 s of the timeout.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_BROKER_VISIBILITY_TIMEOUT_S"]),

@@ -1,6 +1,7 @@
 """The run life cycle in-process (no broker): metrics, failures, idempotent redelivery, the sweep."""
 
 import datetime
+import os
 import subprocess
 
 import pytest
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from advisor.celery import app as celery_app
 from advisor.trials import services
+from advisor.trials.hybrid_run import trial_hybrid_run_execute
 from advisor.trials.models import Status, Trial, TrialRun
 
 from .conftest import free_port, openai_model
@@ -54,14 +56,35 @@ def test_fake_server_without_usage_gets_token_counts_from_the_tokenizer(user, pr
     assert run.input_tokens > 0
 
 
-def test_a_redelivered_run_whose_worker_died_is_failed_not_restarted(user, bundled_model):
+# A redelivered message of a running run, to the model runs' task and to the hybrid's.
+REDELIVERED = pytest.mark.parametrize("execute", [services.trial_run_execute, trial_hybrid_run_execute], ids=["model", "hybrid"])
+
+
+def dead_pid() -> int:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    return gone.pid
+
+
+@REDELIVERED
+def test_a_redelivered_run_whose_worker_died_is_failed_not_restarted(user, bundled_model, execute):
     run = make_run(user, bundled_model)
-    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, output="half")
-    services.trial_run_execute(run_id=run.pk)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, output="half", worker_host=services.HOSTNAME, worker_pid=dead_pid())
+    execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == Status.FAILED
     assert run.error == services.WORKER_GONE
     assert run.output == "half"
+
+
+@REDELIVERED
+def test_a_redelivered_run_whose_worker_still_streams_is_left_to_it(user, bundled_model, execute):
+    # Redis redelivers a message that outlives its visibility timeout, the run still streaming.
+    run = make_run(user, bundled_model)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, output="half", worker_host=services.HOSTNAME, worker_pid=os.getpid())
+    execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.error, run.output) == (Status.RUNNING, "", "half")
 
 
 def test_a_finished_run_is_left_alone_when_redelivered(user, bundled_model):
@@ -73,10 +96,8 @@ def test_a_finished_run_is_left_alone_when_redelivered(user, bundled_model):
 
 
 def test_sweep_fails_runs_whose_worker_process_is_gone(user, bundled_model):
-    gone = subprocess.Popen(["true"])
-    gone.wait()
     run = make_run(user, bundled_model)
-    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, worker_host=services.HOSTNAME, worker_pid=gone.pid)
+    TrialRun.objects.filter(pk=run.pk).update(status=Status.RUNNING, worker_host=services.HOSTNAME, worker_pid=dead_pid())
     alive = make_run(user, bundled_model)
     TrialRun.objects.filter(pk=alive.pk).update(status=Status.RUNNING, worker_host=services.HOSTNAME, worker_pid=1)
 

@@ -26,6 +26,7 @@ from . import execution, runners
 from .execution import ms
 from .lifecycle import HOSTNAME
 from .models import Status, TrialRun
+from .sweep import run_fail_if_its_worker_is_gone
 
 log = logging.getLogger(__name__)
 
@@ -200,15 +201,12 @@ def _price(trial):
 
 def trial_hybrid_run_execute(*, run_id: int) -> None:
     """Run the cascade for one hybrid row. Idempotent like the other runs: a redelivered message
-    for a row already running (its worker died) fails it rather than starting over."""
+    for a row already running never starts it over (trial_run_execute)."""
     run = TrialRun.objects.select_related("trial", "model__provider", "hybrid_llm__provider").filter(pk=run_id).first()
     if run is None or run.status in (Status.DONE, Status.FAILED):
         return
     if run.status == Status.RUNNING:
-        from .lifecycle import run_fail
-        from .sweep import WORKER_GONE
-
-        run_fail(run, WORKER_GONE)  # a redelivered message: its worker died mid-run
+        run_fail_if_its_worker_is_gone(run)
         return
     slm, llm = run.model, run.hybrid_llm
     if slm is None or llm is None:

@@ -16,7 +16,7 @@ from . import execution, runners
 from .pricing import trial_run_cost
 from .lifecycle import RunTakenAway, run_claim, run_fail, run_finish, run_save_progress
 from .models import Status, TrialRun
-from .sweep import WORKER_GONE
+from .sweep import run_fail_if_its_worker_is_gone
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,14 @@ class _Progress:
 
 def trial_run_execute(*, run_id: int) -> None:
     """Run one model on its trial's prompt, streaming into the row. Idempotent: a redelivered
-    message for a run that already started (its worker died) marks it failed instead of starting over."""
+    message for a run that already started never starts it over; it marks it failed if its worker
+    died, and leaves it to its worker otherwise (Redis redelivers a message that outlives its
+    visibility timeout while the run still streams)."""
     run = TrialRun.objects.select_related("trial", "model__provider").filter(pk=run_id).first()
     if run is None or run.status in (Status.DONE, Status.FAILED):
         return
     if run.status == Status.RUNNING:
-        run_fail(run, WORKER_GONE)
+        run_fail_if_its_worker_is_gone(run)
         return
     if run.model is None:
         run_fail(run, "This model was removed from the catalogue.")

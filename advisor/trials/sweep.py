@@ -35,6 +35,12 @@ def worker_gone(host: str, pid: int | None, updated_at, now=None) -> bool:
     return ((now or timezone.now()) - updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
 
 
+def run_fail_if_its_worker_is_gone(run: TrialRun, now=None) -> bool:
+    """Mark a running run failed if the worker that claimed it is gone; a live worker's run is left to
+    it. Whether it did."""
+    return worker_gone(run.worker_host, run.worker_pid, run.updated_at, now) and run_fail(run, WORKER_GONE)
+
+
 def runs_sweep(queryset=None) -> int:
     """Mark failed the running runs whose worker is gone and the queued runs no worker took in time.
     Returns how many."""
@@ -42,7 +48,7 @@ def runs_sweep(queryset=None) -> int:
     runs = queryset if queryset is not None else TrialRun.objects.all()
     swept = 0
     for run in runs.filter(status=Status.RUNNING):
-        if worker_gone(run.worker_host, run.worker_pid, run.updated_at, now) and run_fail(run, WORKER_GONE):
+        if run_fail_if_its_worker_is_gone(run, now):
             swept += 1
     expired = now - datetime.timedelta(seconds=settings.TRIAL_QUEUE_EXPIRE_S)
     for run in runs.filter(status=Status.QUEUED, queued_at__lt=expired):
