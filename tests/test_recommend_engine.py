@@ -133,6 +133,16 @@ def test_hybrid_proposes_the_users_split():
     assert result.monthly_cost_usd["hybrid"] == pytest.approx(slm_cost + 0.2 * tail.monthly_cost_usd)
 
 
+def test_at_a_zero_share_the_hybrids_tail_is_still_the_cheaper_of_two_equal_models():
+    # Both cost nothing at 0 % of the traffic; the slug ("aa-" before "zz-") used to decide (Hypothesis found it).
+    cheap = ModelSpec(slug="zz-cheap", name="cheap", params_b=None, open_weights=False, hosted=True, quality=0.95,
+                      input_usd_per_mtok=1, output_usd_per_mtok=4)
+    dear = ModelSpec(slug="aa-dear", name="dear", params_b=None, open_weights=False, hosted=True, quality=0.95,
+                     input_usd_per_mtok=2, output_usd_per_mtok=8)
+    result = recommend(needs(task="customer_support", complex_share=0.0), CATALOGUE + (dear, cheap))
+    assert result.hybrid.tail_model == "zz-cheap"
+
+
 def test_hybrid_without_a_stated_share_uses_a_default_and_says_so():
     result = recommend(needs(quality="best"), CATALOGUE)
     assert result.hybrid.llm_share == 0.3

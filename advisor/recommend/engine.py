@@ -473,14 +473,18 @@ def _tail_model(needs: Needs, top_slm: Candidate | None, llm: Sequence[Candidate
         cost = _candidate_cost(needs, needs.requests_per_day * share, c, assumptions)
         return math.inf if cost is None else cost
 
+    def cheapest_first(c: Candidate):
+        # At a 0 % share every hosted tail costs nothing: the cost at the full volume then decides, not the slug.
+        return tail_cost(c), -c.quality_for_task, math.inf if c.monthly_cost_usd is None else c.monthly_cost_usd, c.slug
+
     affordable = [c for c in stronger if not c.hosted or tail_cost(c) <= needs.budget_usd_month]
     if not affordable:
-        return min(stronger, key=lambda c: (tail_cost(c), -c.quality_for_task, c.slug))
+        return min(stronger, key=cheapest_first)
     if needs.quality != "good_enough":
         # The best, but of models about as good as the best the cheapest.
         best = max(c.quality_for_task for c in affordable)
         affordable = [c for c in affordable if c.quality_for_task >= best - SAME_QUALITY]
-    return min(affordable, key=lambda c: (tail_cost(c), -c.quality_for_task, c.slug))
+    return min(affordable, key=cheapest_first)
 
 
 def _hybrid_split(needs: Needs, top_slm: Candidate | None, tail: Candidate | None, possible: bool) -> HybridSplit:
