@@ -285,6 +285,11 @@ def _common_notes(model: ModelSpec, quality: float, bar: float, needs: Needs) ->
     return notes
 
 
+def _monthly_cost(c: Candidate) -> float:
+    """A candidate's monthly cost for ordering: one that cannot be costed goes last."""
+    return c.monthly_cost_usd if c.monthly_cost_usd is not None else math.inf
+
+
 def _rank(candidates: list[Candidate], quality: str, prefer_local: bool, device: bool = False) -> tuple[Candidate, ...]:
     """Best first: those that fit (for SLMs, on the user's own hardware first), then those that meet
     the quality bar, then those fast enough for the latency. Among models that meet the bar the
@@ -295,20 +300,17 @@ def _rank(candidates: list[Candidate], quality: str, prefer_local: bool, device:
     def group(c: Candidate):
         return (not c.fits, prefer_local and c.hosted, not c.meets_quality, not c.fast_enough)
 
-    def cost(c: Candidate) -> float:
-        return c.monthly_cost_usd if c.monthly_cost_usd is not None else math.inf
-
     cheapest: dict[tuple, float] = {}
     for c in candidates:
-        cheapest[group(c)] = min(cheapest.get(group(c), math.inf), cost(c))
+        cheapest[group(c)] = min(cheapest.get(group(c), math.inf), _monthly_cost(c))
 
     def key(c: Candidate):
         if device and c.meets_quality and c.fast_enough and not c.hosted:
-            return (*group(c), False, c.memory_gb or 0.0, -c.quality_for_task, cost(c), c.slug)
+            return (*group(c), False, c.memory_gb or 0.0, -c.quality_for_task, _monthly_cost(c), c.slug)
         by_cost = c.meets_quality and quality != "best"
-        near = by_cost and cost(c) <= NEAR_CHEAPEST * cheapest[group(c)]
+        near = by_cost and _monthly_cost(c) <= NEAR_CHEAPEST * cheapest[group(c)]
         ranked_quality = c.quality_for_task - (0 if c.within_budget else SAME_QUALITY + 1e-9)
-        return (*group(c), not near, cost(c) if by_cost and not near else 0.0, -ranked_quality, cost(c), c.slug)
+        return (*group(c), not near, _monthly_cost(c) if by_cost and not near else 0.0, -ranked_quality, _monthly_cost(c), c.slug)
 
     return tuple(sorted(candidates, key=key))
 
@@ -475,7 +477,7 @@ def _tail_model(needs: Needs, top_slm: Candidate | None, llm: Sequence[Candidate
 
     def cheapest_first(c: Candidate):
         # At a 0 % share every hosted tail costs nothing: the cost at the full volume then decides, not the slug.
-        return tail_cost(c), -c.quality_for_task, math.inf if c.monthly_cost_usd is None else c.monthly_cost_usd, c.slug
+        return tail_cost(c), -c.quality_for_task, _monthly_cost(c), c.slug
 
     affordable = [c for c in stronger if not c.hosted or tail_cost(c) <= needs.budget_usd_month]
     if not affordable:
