@@ -75,8 +75,9 @@ def test_an_opened_draft_stays_open_while_the_answer_streams_and_after(page, cat
     from advisor.trials.services import TrialRequest, trial_start
 
     # Threshold 1 always escalates; a long answer keeps the column polling after the draft appears.
+    # The cascade's column alone: columns of its two models would only compete with it for the cores.
     trial = trial_start(owner=user, request=TrialRequest(
-        prompt="Write a story about a lighthouse keeper and a storm.", system="", models=[SLM, LLM], max_tokens=160,
+        prompt="Write a story about a lighthouse keeper and a storm.", system="", models=[], max_tokens=160,
         temperature=0.0, blind=False, hybrid=hybrid_spec_from_json({"slm": SLM, "llm": LLM, "threshold": 1})))
     sign_in(page, user)
     page.goto(trial.get_absolute_url())
