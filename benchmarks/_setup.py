@@ -57,6 +57,19 @@ def start_loopback_server(port: int) -> subprocess.Popen:
     raise SystemExit("transformers serve did not start")
 
 
+def wait_until_serving(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    """Until GET `url` answers; SystemExit naming `what` if the process ends or the time runs out first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"{what} did not start")
+            time.sleep(0.2)
+
+
 def _interrupted(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 

@@ -20,14 +20,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+from _setup import BIN, ROOT, wait_until_serving
 from bench_recommend import random_answers
-
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 
 LUA = """
 local bodies = %s
@@ -103,15 +99,7 @@ def main():
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn did not start; see {log.name}")
-                time.sleep(0.2)
+        wait_until_serving(f"{base}/api/health", server, f"gunicorn (see {log.name})")
         # Warm both up (imports, first queries, the catalogue cache) before measuring.
         wrk(f"{base}/api/health", seconds=2, connections=args.connections)
         wrk(f"{base}/", seconds=1, connections=2, script=script)

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from _setup import BIN, ROOT, stopped_on_exit
+from _setup import BIN, ROOT, stopped_on_exit, wait_until_serving
 from bench_recommend_http import free_port
 
 USER, PASSWORD = "poller", "a-long-enough-password"
@@ -42,19 +42,12 @@ def page_waits(env: dict, *, workers: int, threads: int, pollers: int, requests:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with stopped_on_exit() as processes:
-        processes.append(subprocess.Popen(
+        server = subprocess.Popen(
             [str(BIN / "gunicorn"), "advisor.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads)],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-        ))
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/health", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("gunicorn did not start")
-                time.sleep(0.2)
+        )
+        processes.append(server)
+        wait_until_serving(f"{base}/api/health", server, "gunicorn")
         done = threading.Event()
         credentials = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
         poll = urllib.request.Request(f"{base}/api/trials/00000000-0000-0000-0000-000000000000", headers={"Authorization": f"Basic {credentials}"})
