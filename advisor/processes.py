@@ -5,6 +5,16 @@ import signal
 import subprocess
 
 
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
+def interrupt_on_sigterm():
+    """Turn SIGTERM (a timeout, `kill`) into KeyboardInterrupt, so `finally` blocks and fixtures'
+    teardowns stop what was started, as on Ctrl-C. Returns the handler it replaced."""
+    return signal.signal(signal.SIGTERM, _interrupted)
+
+
 def stop_process(process: subprocess.Popen, sig=signal.SIGTERM, timeout: float = 20) -> bool:
     """Signal the process (started with start_new_session=True, so it leads its own group) and wait;
     KILL its whole group if it does not exit in time, and any children it left. Returns whether it

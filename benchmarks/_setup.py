@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from advisor.processes import stop_process  # noqa: E402  (after the path is set)
+from advisor.processes import interrupt_on_sigterm, stop_process  # noqa: E402  (after the path is set)
 
 
 def django_on_scratch_database() -> Path:
@@ -34,6 +35,22 @@ def django_on_scratch_database() -> Path:
     return scratch
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def scratch_site(scratch: Path) -> dict:
+    """The environment of a site on its own data folder and SQLite database at `scratch`, migrated
+    and with the seeded catalogue, for the processes a benchmark starts."""
+    env = dict(os.environ, ADVISOR_DATA_DIR=str(scratch), DATABASE_URL=f"sqlite:///{scratch / 'db.sqlite3'}",
+               DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DJANGO_LOG_LEVEL="WARNING")
+    for command in (["migrate", "-v0"], ["seed_catalogue", "-v0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
 def start_loopback_server(port: int) -> subprocess.Popen:
     from advisor.trials.runners import weights
 
@@ -42,19 +59,12 @@ def start_loopback_server(port: int) -> subprocess.Popen:
         [str(BIN / "transformers"), "serve", folder.name, "--host", "127.0.0.1", "--port", str(port)],
         cwd=folder.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )
-    deadline = time.monotonic() + 120
     try:
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                    return process
-            except OSError:
-                time.sleep(0.2)
+        wait_until_serving(f"http://127.0.0.1:{port}/health", process, "transformers serve", timeout=120)
     except BaseException:
         stop_process(process)
         raise
-    stop_process(process)
-    raise SystemExit("transformers serve did not start")
+    return process
 
 
 def wait_until_serving(url: str, process: subprocess.Popen, what: str, timeout: float = 60) -> None:
@@ -70,16 +80,12 @@ def wait_until_serving(url: str, process: subprocess.Popen, what: str, timeout: 
             time.sleep(0.2)
 
 
-def _interrupted(signum, frame):
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 @contextlib.contextmanager
 def stopped_on_exit():
     """Yields a list; every process appended to it is stopped when the block ends, fails, or is
     interrupted (Ctrl-C, or TERM, which is turned into KeyboardInterrupt meanwhile)."""
     processes: list[subprocess.Popen] = []
-    previous = signal.signal(signal.SIGTERM, _interrupted)
+    previous = interrupt_on_sigterm()
     try:
         yield processes
     finally:

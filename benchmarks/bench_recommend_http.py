@@ -15,14 +15,12 @@ import os
 import random
 import re
 import shutil
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-from _setup import BIN, ROOT, wait_until_serving
+from _setup import BIN, ROOT, free_port, scratch_site, stopped_on_exit, wait_until_serving
 from bench_recommend import random_answers
 
 LUA = """
@@ -42,14 +40,6 @@ response = function(status, headers, body)
   if status ~= 200 then error("status " .. status .. ": " .. body) end
 end
 """
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wrk(url: str, *, seconds: int, connections: int, script: Path | None = None) -> dict:
@@ -79,10 +69,7 @@ def main():
         raise SystemExit("wrk is missing: apt-get install wrk")
 
     scratch = Path(tempfile.mkdtemp(prefix="advisor-bench-http-"))
-    env = dict(os.environ, ADVISOR_DATA_DIR=str(scratch), DATABASE_URL=f"sqlite:///{scratch / 'db.sqlite3'}",
-               DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost", DJANGO_LOG_LEVEL="WARNING")
-    for command in (["migrate", "-v0"], ["seed_catalogue", "-v0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
+    env = scratch_site(scratch)
 
     rng = random.Random(7)
     # Enough different answers that the engine's caches of fits rarely see one again: a benchmark
@@ -93,11 +80,12 @@ def main():
 
     port = free_port()
     log = open(scratch / "gunicorn.log", "w")
-    server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "advisor.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    try:
+    with log, stopped_on_exit() as processes:
+        server = subprocess.Popen(
+            [str(BIN / "gunicorn"), "advisor.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(args.workers), "--threads", str(args.threads), "--backlog", "2048"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        processes.append(server)
         base = f"http://127.0.0.1:{port}"
         wait_until_serving(f"{base}/api/health", server, f"gunicorn (see {log.name})")
         # Warm both up (imports, first queries, the catalogue cache) before measuring.
@@ -111,15 +99,6 @@ def main():
             recommends.append(wrk(f"{base}/", seconds=args.seconds, connections=args.connections, script=script))
         # One connection: the request's own latency, without waiting behind the others.
         alone = wrk(f"{base}/", seconds=args.seconds, connections=1, script=script)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        log.close()
 
     ratios = sorted(r["rps"] / t["rps"] for t, r in zip(trivials, recommends))
     ratio = statistics.median(ratios)

@@ -8,13 +8,12 @@ Usage: .venv/bin/python benchmarks/bench_stream_lag.py [--trials 3]
 
 import argparse
 import os
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from _setup import BIN, ROOT, percentile, start_loopback_server, stopped_on_exit
+from _setup import BIN, ROOT, free_port, percentile, start_loopback_server, stopped_on_exit
 
 OBSERVER = """
 window.__shown = [];
@@ -27,12 +26,6 @@ const record = () => {
 };
 new MutationObserver(record).observe(document, {subtree: true, childList: true, characterData: true});
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def main():

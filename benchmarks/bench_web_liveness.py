@@ -22,18 +22,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from _setup import BIN, ROOT, stopped_on_exit, wait_until_serving
-from bench_recommend_http import free_port
+from _setup import BIN, ROOT, free_port, scratch_site, stopped_on_exit, wait_until_serving
 
 USER, PASSWORD = "poller", "a-long-enough-password"
 
 
-def scratch_site(scratch: Path) -> dict:
-    env = dict(os.environ, ADVISOR_DATA_DIR=str(scratch), DATABASE_URL=f"sqlite:///{scratch / 'db.sqlite3'}",
-               DJANGO_DEBUG="0", DJANGO_ALLOWED_HOSTS="127.0.0.1", DJANGO_LOG_LEVEL="WARNING")
+def site_with_a_poller(scratch: Path) -> dict:
+    env = scratch_site(scratch)
     create_user = f"from django.contrib.auth.models import User; User.objects.create_user({USER!r}, password={PASSWORD!r})"
-    for command in (["migrate", "-v0"], ["seed_catalogue", "-v0"], ["shell", "-c", create_user]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", create_user], cwd=ROOT, env=env, check=True)
     return env
 
 
@@ -85,7 +82,7 @@ def main():
     parser.add_argument("--threads", type=int, default=8, help="threads of the threaded configuration (scripts/run: 8)")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="advisor-bench-liveness-"))
-    env = scratch_site(scratch)
+    env = site_with_a_poller(scratch)
     print(f"GET /api/health while {args.pollers} clients poll GET /api/trials/<id> with HTTP Basic; gunicorn -w {args.workers}, "
           f"{args.requests} requests each, {os.cpu_count()} cores")
     for threads in (1, args.threads, 1, args.threads):  # twice each, alternating, as the machine's load drifts

@@ -5,12 +5,8 @@ the loopback server and Chromium that session fixtures started keep running, hol
 writing into the data folder the next run uses.
 """
 
-import signal
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt(f"stopped by signal {signum}")
+from advisor.processes import interrupt_on_sigterm
 
 
 def pytest_configure(config):
-    signal.signal(signal.SIGTERM, _interrupt)
+    interrupt_on_sigterm()
