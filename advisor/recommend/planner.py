@@ -1,0 +1,195 @@
+"""From every model's plans to the recommendation: the cheapest plan that meets every requirement.
+
+Each option (SLM, LLM, hybrid) is its best plan: the cheapest feasible one, or, when none is, the
+nearest (fewest requirements missed) with what rules it out. The verdict is the option of the
+cheapest feasible plan; when nothing is feasible, each requirement that could be relaxed is named
+with the cheapest plan that would then be feasible.
+"""
+
+import math
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from . import feasibility
+from .devices import DeviceSpec, OwnDevices, own_devices, rentable
+from .feasibility import Problem
+from .plans import Plan, model_plans
+from .types import OPTIONS, CostAssumptions, ModelSpec, Needs
+
+# A hybrid's tail must beat the SLM on the task by this much to be worth routing to.
+TAIL_MARGIN = 0.03
+# Equal costs go to the simplest to run: one small model, then one large, then both.
+TIE_ORDER = ("slm", "llm", "hybrid")
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    model: ModelSpec
+    plan: Plan  # its best plan
+    plans: tuple[Plan, ...]  # every way to run it
+
+
+@dataclass(frozen=True)
+class HybridPlan:
+    slm: Plan
+    llm: Plan
+    escalated_share: float
+    share_source: str
+    quality: float  # expected: (1 − share) × the SLM's + share × the tail's
+    monthly_cost_usd: float
+    shared_devices_usd: float  # amortisation not counted twice when both run on the same own devices
+    problems: tuple[Problem, ...]
+
+    @property
+    def feasible(self) -> bool:
+        return not self.problems
+
+    def cost(self) -> float:
+        return self.monthly_cost_usd
+
+    def to_dict(self) -> dict:
+        return {"slm": self.slm.to_dict(), "llm": self.llm.to_dict(), "escalated_share": round(self.escalated_share, 3),
+                "share_source": self.share_source, "quality": round(self.quality, 3), "monthly_cost_usd": round(self.monthly_cost_usd, 2),
+                "feasible": self.feasible, "infeasible_because": [p.text for p in self.problems],
+                "requirements_missed": [p.requirement for p in self.problems], "shared_devices_usd": round(self.shared_devices_usd, 2)}
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    requirement: str
+    option: str
+    plan: Plan | HybridPlan
+
+
+@dataclass(frozen=True)
+class Planning:
+    own: OwnDevices
+    slm: tuple[ModelChoice, ...]  # best first
+    llm: tuple[ModelChoice, ...]
+    hybrid: HybridPlan | None
+    best: dict  # option → its best plan (Plan or HybridPlan) or None
+    verdict: str
+    feasible: bool  # whether the verdict's plan meets every requirement
+    relaxations: tuple[Relaxation, ...]
+
+
+def _key(plan) -> tuple:
+    return (len(plan.problems), plan.cost(), getattr(plan, "quality_loss", 0.0))
+
+
+def _choices(models: Sequence[ModelSpec], needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...],
+             assumptions: CostAssumptions, price_usd: float | None) -> list[ModelChoice]:
+    choices = []
+    for model in models:
+        plans = model_plans(model, needs, own, rentals, assumptions, price_usd)
+        if plans:
+            choices.append(ModelChoice(model, min(plans, key=_key), plans))
+    # Feasible first, cheapest first, then the better model; the infeasible nearest first, the better first.
+    return sorted(choices, key=lambda c: (len(c.plan.problems), c.plan.cost() if c.plan.feasible else 0.0,
+                                          -c.plan.quality, c.plan.cost(), c.model.slug))
+
+
+def hybrid_share(needs: Needs) -> tuple[float, str]:
+    if needs.calibrated_share is not None:
+        return needs.calibrated_share, needs.calibrated_share_source or "a calibrated share"
+    if needs.complex_share is not None:
+        return needs.complex_share, f"your estimate that {needs.complex_share:.0%} of requests are hard"
+    share = {"good_enough": 0.1, "high": 0.2, "best": 0.3}[needs.quality]
+    return share, f"an assumed {share:.0%} for {needs.quality.replace('_', ' ')} quality (give the share of hard requests to refine it)"
+
+
+def _tail_plan(choice: ModelChoice, needs: Needs, share: float, own: OwnDevices, rentals, assumptions, price_usd) -> Plan:
+    """The tail model's plan for its share of the volume, on the same way of running as its best plan."""
+    part = replace(needs, requests_per_day=max(1, round(needs.requests_per_day * share)))
+    same = [p for p in model_plans(choice.model, part, own, rentals, assumptions, price_usd) if p.where == choice.plan.where]
+    return min(same, key=_key) if same else choice.plan
+
+
+def _hybrid(needs: Needs, slm: Sequence[ModelChoice], llm: Sequence[ModelChoice], own: OwnDevices, rentals, assumptions,
+            price_usd) -> HybridPlan | None:
+    """The SLM's cheapest plan that meets everything but the quality bar, for every request (a cascade
+    sees each first), with the cheapest LLM that meets every requirement for the escalated share."""
+    share, source = hybrid_share(needs)
+    bar = feasibility.QUALITY_BAR[needs.quality]
+    cheap_slm = [c for c in slm if all(p.requirement == "quality" for p in c.plan.problems)]
+    if not cheap_slm:
+        return None
+    first = min(cheap_slm, key=lambda c: (c.plan.cost(), -c.plan.quality))
+    tails = [c for c in llm if c.plan.feasible and c.plan.quality >= first.plan.quality + TAIL_MARGIN]
+    if not tails:
+        return None
+    tail_choice = min(tails, key=lambda c: (c.plan.cost(), -c.plan.quality))
+    tail = _tail_plan(tail_choice, needs, share, own, rentals, assumptions, price_usd)
+    quality = (1 - share) * first.plan.quality + share * tail.quality
+    shared = 0.0
+    problems = [p for p in tail.problems]
+    if first.plan.where == tail.where == "own" and own.device is not None:
+        if own.device.kind == "gpu":
+            if first.plan.count + tail.count > own.count:
+                problems.append(Problem("memory", f"the SLM's {first.plan.count} and the tail's {tail.count} devices are more than your {own.count}"))
+        elif (first.plan.memory_gb or 0) + (tail.memory_gb or 0) <= own.device.usable_gb:
+            # One host holds both: its price is counted once.
+            shared = min(first.plan.count, tail.count) * (price_usd if price_usd is not None else (own.device.price_usd or 0)) / assumptions.amortization_months
+        else:
+            problems.append(Problem("memory", f"both models together need {(first.plan.memory_gb or 0) + (tail.memory_gb or 0):,.0f} GB; "
+                                              f"{own.device.usable_gb:,.0f} GB is usable"))
+    if (p := feasibility.quality_problem(quality, bar, needs.quality, needs.task, " expected with the routing")):
+        problems.append(p)
+    return HybridPlan(first.plan, tail, share, source, quality, first.plan.cost() + tail.cost() - shared, shared, tuple(problems))
+
+
+def _relaxations(best: dict) -> tuple[Relaxation, ...]:
+    """For each requirement some plan misses alone: the cheapest plan that misses only it."""
+    found: dict[str, Relaxation] = {}
+    for option, plans in best.items():
+        for plan in plans:
+            missed = {p.requirement for p in plan.problems}
+            if len(missed) != 1:
+                continue
+            requirement = missed.pop()
+            if requirement not in found or plan.cost() < found[requirement].plan.cost():
+                found[requirement] = Relaxation(requirement, option, plan)
+    return tuple(sorted(found.values(), key=lambda r: feasibility.REQUIREMENTS.index(r.requirement)))
+
+
+def plan(needs: Needs, models: Sequence[ModelSpec], devices: tuple[DeviceSpec, ...], assumptions: CostAssumptions,
+         price_usd: float | None = None) -> Planning:
+    own = own_devices(needs.hardware, devices)
+    rentals = rentable(devices)
+    slm_models = [m for m in models if m.is_slm]
+    llm_models = [m for m in models if not m.is_slm]
+    slm = _choices(slm_models, needs, own, rentals, assumptions, price_usd)
+    llm = _choices(llm_models, needs, own, rentals, assumptions, price_usd)
+    hybrid = _hybrid(needs, slm, llm, own, rentals, assumptions, price_usd)
+    best = {"slm": slm[0].plan if slm else None, "llm": llm[0].plan if llm else None, "hybrid": hybrid}
+    feasible = {option: p for option, p in best.items() if p is not None and p.feasible}
+    if feasible:
+        verdict = min(feasible, key=lambda o: (feasible[o].cost(), TIE_ORDER.index(o)))
+        relaxations = ()
+    else:
+        candidates = {option: p for option, p in best.items() if p is not None}
+        verdict = min(candidates, key=lambda o: (_key(candidates[o]), TIE_ORDER.index(o))) if candidates else "slm"
+        every = {"slm": [p for c in slm for p in c.plans], "llm": [p for c in llm for p in c.plans], "hybrid": [hybrid] if hybrid else []}
+        relaxations = _relaxations(every)
+    return Planning(own, tuple(slm), tuple(llm), hybrid, best, verdict, bool(feasible), relaxations)
+
+
+def scores(planning: Planning) -> dict[str, float]:
+    """0..1 from the plans, the verdict highest: a feasible option by how its cost compares with the
+    cheapest feasible one; an infeasible one low, lower the more requirements it misses."""
+    best = planning.best
+    feasible_costs = [p.cost() for p in best.values() if p is not None and p.feasible]
+    cheapest = min(feasible_costs, default=math.inf)
+    out = {}
+    for option in OPTIONS:
+        p = best[option]
+        if p is None:
+            out[option] = 0.0
+        elif p.feasible:
+            ratio = 1.0 if p.cost() <= cheapest else cheapest / p.cost()
+            out[option] = round(0.4 + 0.5 * ratio, 3)
+        else:
+            out[option] = round(0.3 / (1 + len(p.problems)), 3)
+    if out[planning.verdict] < max(out.values()):
+        out[planning.verdict] = max(out.values())
+    return out
