@@ -73,12 +73,14 @@ def own_devices(hardware: Hardware, devices: tuple[DeviceSpec, ...]) -> OwnDevic
         # A cloud target with no GPU stated: nothing of the team's own; the rented plans price devices.
         return OwnDevices(None, 0, "cloud without a stated GPU: rented devices only")
     if hardware.gpu_vram_gb > 0:
-        for slug in GPU_PRESETS[hardware.target]:
-            device = by_slug.get(slug)
-            if device is not None and (count := _divides(hardware.gpu_vram_gb, device.memory_gb)):
-                return OwnDevices(device, hardware.gpus or count, f"{hardware.gpu_vram_gb:g} GB of GPU memory on a {hardware.target} read as "
-                                  f"{count} × {device.name} (the class's typical device of that size): name your device for its own figures",
-                                  hardware.measured_speed)
+        # The fewest devices of the class's usual kinds that make up the stated memory exactly.
+        fitting = [(count, order, device) for order, slug in enumerate(GPU_PRESETS[hardware.target])
+                   if (device := by_slug.get(slug)) is not None and (count := _divides(hardware.gpu_vram_gb, device.memory_gb))]
+        if fitting:
+            count, _, device = min(fitting, key=lambda item: item[:2])
+            return OwnDevices(device, hardware.gpus or count, f"{hardware.gpu_vram_gb:g} GB of GPU memory on a {hardware.target} read as "
+                              f"{count} × {device.name} (the class's typical device of that size): name your device for its own figures",
+                              hardware.measured_speed)
         typical = by_slug.get(GPU_PRESETS[hardware.target][0])
         if typical is None:
             return OwnDevices(None, 0)

@@ -26,7 +26,7 @@ FORMULAS = {
     "memory_gb": "weights (total parameters × bytes/parameter at the precision; mixture-of-experts: every expert) + KV cache (2 × layers × KV heads × head size × 2 bytes × (input + output) tokens) + 0.5 GB a device + 5 % of the weights (+5 % split over devices)",
     "tokens_per_s": f"one request: bandwidth × {plans.EFFICIENCY} ÷ (active parameters × bytes/parameter + its KV cache): decoding reads every weight it uses once a token",
     "first_token_s": f"prefill (2 × active parameters × prompt tokens ÷ (compute × {plans.COMPUTE_UTILISATION})) ÷ (1 − utilisation at the peak hour) + one decode step; peak hour = {plans.PEAK_FACTOR:g} × the day's average rate",
-    "replicas": f"enough copies that each stays under {plans.MAX_UTILISATION:.0%} busy at the peak and the first token meets the latency bound; streams per copy from the memory left for KV caches (at most {plans.MAX_STREAMS})",
+    "replicas": f"enough copies that each stays under {plans.MAX_UTILISATION:.0%} busy at the peak and the first token meets the latency bound; streams per copy from the memory left for KV caches (at most the requests a device serves at once, 256 by default as vLLM)",
     "cost_own": "devices used × price ÷ amortisation months + power (busy hours at full power, the rest at the idle share) × price per kWh; devices counted once however many options share them",
     "cost_rented": "devices × rent per hour × hours they stay on (all month unless the work is batch)",
     "cost_hosted": "requests/day × 30 × (input tokens × input price + (output + reasoning tokens) × output price) ÷ 1,000,000, × (1 − batch discount) through a batch API",
@@ -125,7 +125,7 @@ def _caveats(planning: Planning, needs: Needs, shown: dict) -> tuple[str, ...]:
     return tuple(caveats)
 
 
-def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAssumptions, price_usd) -> tuple[tuple[CostPoint, ...], float | None]:
+def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAssumptions) -> tuple[tuple[CostPoint, ...], float | None]:
     own = planning.own
 
     def cost_function(p):
@@ -140,7 +140,7 @@ def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAss
         device = devices.get(p.device) if p.device != (own.device.slug if own.device else None) else own.device
         most = own.count if p.where == "own" or (own.device is not None and p.device == own.device.slug and needs.hardware.target == "cloud") else plans.MAX_DEVICES_PER_COPY
         speed = own.measured_speed if p.where == "own" else None
-        return lambda requests: plans.cost_at(p, model, device, needs, requests, most, speed, assumptions, price_usd)
+        return lambda requests: plans.cost_at(p, model, device, needs, requests, most, speed, assumptions)
 
     functions = {option: cost_function(planning.best[option]) for option in ("slm", "llm", "hybrid")}
     grid = sorted({round(10 ** (k / 2)) for k in range(4, 15)} | {max(needs.requests_per_day, 1)})
@@ -157,12 +157,22 @@ def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAss
     return points, break_even
 
 
+def _own_basis(planning: Planning, assumptions: CostAssumptions) -> str:
+    own = planning.own
+    if own.device is None:
+        return "No devices of your own: rented devices and hosted APIs only."
+    d = own.device
+    figures = (f"${d.price_usd:,.0f} each written off over {assumptions.amortization_months} months" if d.price_usd is not None else "no purchase price")
+    power = f", {d.power_w:,.0f} W each while generating at ${assumptions.usd_per_kwh:g}/kWh" if d.power_w is not None else ""
+    return f"Your devices: {own.count} × {d.name}, {figures}{power}" + (f" ({own.preset})." if own.preset else ".")
+
+
 def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions = CostAssumptions(),
-              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None) -> Recommendation:
-    """`devices`: the device catalogue (the shipped one when None); `price_usd`: a stated price of one
-    of the team's own devices, replacing the catalogue's."""
+              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None, power_w: float | None = None) -> Recommendation:
+    """`devices`: the device catalogue (the shipped one when None); `price_usd`, `power_w`: the team's
+    own price and power of one of its devices, replacing the catalogue's."""
     devices = tuple(devices) if devices is not None else shipped_devices()
-    planning = plan(needs, tuple(models), devices, assumptions, price_usd)
+    planning = plan(needs, tuple(models), devices, assumptions, price_usd, power_w)
     shown = {"slm": tuple(_candidate(c, needs) for c in planning.slm[:MAX_CANDIDATES]),
              "llm": tuple(_candidate(c, needs) for c in planning.llm[:MAX_CANDIDATES])}
     hybrid = planning.hybrid
@@ -175,12 +185,12 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
         rule = (f"Send about {share:.0%} of requests ({source}) to {tail_name}: those a router flags as hard and those where the SLM's "
                 f"confidence is low; the rest run on {slm_name}. Expected quality {hybrid.quality:.3f} (the routine share at the SLM's, "
                 f"the escalated at the tail's).")
-        split = HybridSplit(round(share, 3), rule, hybrid.llm.model, round(hybrid.llm.quality, 3), True, hybrid.llm.hosted)
+        split = HybridSplit(round(share, 3), rule, hybrid.llm.model, round(hybrid.llm.quality, 3), True, hybrid.llm.hosted, hybrid.slm.model)
     else:
         split = HybridSplit(round(share, 3), "", None, None, False)
     costs = {option: (None if p is None or p.monthly_cost_usd is None else p.monthly_cost_usd) for option, p in planning.best.items()}
     by_slug = {d.slug: d for d in devices}
-    curve, break_even = _curve(needs, planning, by_slug, assumptions, price_usd)
+    curve, break_even = _curve(needs, planning, by_slug, assumptions)
     winner = planning.best[planning.verdict]
     trade_off = ""
     if winner is not None and planning.feasible and needs.budget_usd_month > 0 and winner.cost() > needs.budget_usd_month:
@@ -192,8 +202,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
         monthly_cost_usd=costs, hybrid=split, cost_curve=curve, break_even_requests_per_day=break_even,
         excluded=_excluded(needs, planning), assumptions=assumptions, estimate_formulas=FORMULAS,
         local_machine=own.device.slug if own.device else "",
-        local_cost_basis=(f"Your devices: {own.count} × {own.device.name}" + (f" ({own.preset})" if own.preset else "") if own.device else
-                          "No devices of your own: rented devices and hosted APIs only."),
+        local_cost_basis=_own_basis(planning, assumptions),
         trade_off=trade_off, confident=planning.feasible, caveats=_caveats(planning, needs, shown), planning=planning,
     )
 

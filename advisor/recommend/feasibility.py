@@ -34,8 +34,9 @@ def where_problems(where: str, *, privacy: str, offline: bool, residency: str, r
     """What rules out a way of running before any figure is worked out: who holds the data, and money."""
     problems = []
     third_party = where in ("hosted", "batch_api")
-    if third_party and privacy == "regulated":
-        problems.append(Problem("privacy", f"{name} runs on a third party's servers; regulated data must never leave your machines"))
+    if where != "own" and privacy == "regulated":
+        problems.append(Problem("privacy", f"{'a rented device' if where == 'rented' else name} is a third party's machine; "
+                                           "regulated data must never leave your own"))
     if where != "own" and offline:
         problems.append(Problem("offline", "needs the network at run time; it must work offline"))
     if residency == "on_premises" and where != "own":

@@ -73,19 +73,25 @@ class Planning:
     relaxations: tuple[Relaxation, ...]
 
 
+# How far a plan is from feasible: a rule the team cannot bend (privacy, offline, residency) weighs
+# more than money, and money more than what more hardware or patience buys.
+WEIGHT = {"privacy": 4, "offline": 4, "residency": 4, "budget_usd_month": 2}
+
+
 def _key(plan) -> tuple:
-    return (len(plan.problems), plan.cost(), getattr(plan, "quality_loss", 0.0))
+    return (sum(WEIGHT.get(p.requirement, 1) for p in plan.problems), plan.cost(), getattr(plan, "quality_loss", 0.0))
 
 
 def _choices(models: Sequence[ModelSpec], needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...],
-             assumptions: CostAssumptions, price_usd: float | None) -> list[ModelChoice]:
+             assumptions: CostAssumptions) -> list[ModelChoice]:
     choices = []
     for model in models:
-        plans = model_plans(model, needs, own, rentals, assumptions, price_usd)
+        plans = model_plans(model, needs, own, rentals, assumptions)
         if plans:
             choices.append(ModelChoice(model, min(plans, key=_key), plans))
-    # Feasible first, cheapest first, then the better model; the infeasible nearest first, the better first.
-    return sorted(choices, key=lambda c: (len(c.plan.problems), c.plan.cost() if c.plan.feasible else 0.0,
+    # Feasible first, cheapest first, then the better model; the infeasible nearest first, those that
+    # fit somewhere before those that do not, the better first.
+    return sorted(choices, key=lambda c: (_key(c.plan)[0], c.plan.cost() if c.plan.feasible else c.plan.cost() == math.inf,
                                           -c.plan.quality, c.plan.cost(), c.model.slug))
 
 
@@ -98,28 +104,37 @@ def hybrid_share(needs: Needs) -> tuple[float, str]:
     return share, f"an assumed {share:.0%} for {needs.quality.replace('_', ' ')} quality (give the share of hard requests to refine it)"
 
 
-def _tail_plan(choice: ModelChoice, needs: Needs, share: float, own: OwnDevices, rentals, assumptions, price_usd) -> Plan:
+def _tail_plan(choice: ModelChoice, needs: Needs, share: float, own: OwnDevices, rentals, assumptions) -> Plan:
     """The tail model's plan for its share of the volume, on the same way of running as its best plan."""
     part = replace(needs, requests_per_day=max(1, round(needs.requests_per_day * share)))
-    same = [p for p in model_plans(choice.model, part, own, rentals, assumptions, price_usd) if p.where == choice.plan.where]
+    same = [p for p in model_plans(choice.model, part, own, rentals, assumptions) if p.where == choice.plan.where]
     return min(same, key=_key) if same else choice.plan
 
 
-def _hybrid(needs: Needs, slm: Sequence[ModelChoice], llm: Sequence[ModelChoice], own: OwnDevices, rentals, assumptions,
-            price_usd) -> HybridPlan | None:
+def _hybrid(needs: Needs, slm: Sequence[ModelChoice], llm: Sequence[ModelChoice], own: OwnDevices, rentals,
+            assumptions) -> HybridPlan | None:
     """The SLM's cheapest plan that meets everything but the quality bar, for every request (a cascade
     sees each first), with the cheapest LLM that meets every requirement for the escalated share."""
     share, source = hybrid_share(needs)
+    # The pair is picked at the assumed share, so that a policy calibrated for it (its measured share)
+    # prices the same pair rather than moving the advice to another.
+    assumed, _ = hybrid_share(replace(needs, calibrated_share=None)) if needs.calibrated_share is not None else (share, source)
     bar = feasibility.QUALITY_BAR[needs.quality]
-    cheap_slm = [c for c in slm if all(p.requirement == "quality" for p in c.plan.problems)]
-    if not cheap_slm:
+    firsts = [c for c in slm if all(p.requirement == "quality" for p in c.plan.problems)]
+    tails = sorted((c for c in llm if c.plan.feasible), key=lambda c: (c.plan.cost(), -c.plan.quality))
+    pairs = []
+    for first in firsts:
+        stronger = [t for t in tails if t.plan.quality >= first.plan.quality + TAIL_MARGIN]
+        # The cheapest tail that lifts the expected quality to the bar, else the strongest.
+        need = (bar - (1 - assumed) * first.plan.quality) / assumed if assumed > 0 else -math.inf
+        tail = next((t for t in stronger if t.plan.quality >= need), max(stronger, key=lambda t: t.plan.quality, default=None))
+        if tail is not None:
+            expected = (1 - assumed) * first.plan.quality + assumed * tail.plan.quality
+            pairs.append((expected < bar, first.plan.cost() + assumed * tail.plan.cost(), -expected, first, tail))
+    if not pairs:
         return None
-    first = min(cheap_slm, key=lambda c: (c.plan.cost(), -c.plan.quality))
-    tails = [c for c in llm if c.plan.feasible and c.plan.quality >= first.plan.quality + TAIL_MARGIN]
-    if not tails:
-        return None
-    tail_choice = min(tails, key=lambda c: (c.plan.cost(), -c.plan.quality))
-    tail = _tail_plan(tail_choice, needs, share, own, rentals, assumptions, price_usd)
+    *_, first, tail_choice = min(pairs, key=lambda pair: pair[:3])
+    tail = _tail_plan(tail_choice, needs, share, own, rentals, assumptions)
     quality = (1 - share) * first.plan.quality + share * tail.quality
     shared = 0.0
     problems = [p for p in tail.problems]
@@ -129,7 +144,7 @@ def _hybrid(needs: Needs, slm: Sequence[ModelChoice], llm: Sequence[ModelChoice]
                 problems.append(Problem("memory", f"the SLM's {first.plan.count} and the tail's {tail.count} devices are more than your {own.count}"))
         elif (first.plan.memory_gb or 0) + (tail.memory_gb or 0) <= own.device.usable_gb:
             # One host holds both: its price is counted once.
-            shared = min(first.plan.count, tail.count) * (price_usd if price_usd is not None else (own.device.price_usd or 0)) / assumptions.amortization_months
+            shared = min(first.plan.count, tail.count) * (own.device.price_usd or 0) / assumptions.amortization_months
         else:
             problems.append(Problem("memory", f"both models together need {(first.plan.memory_gb or 0) + (tail.memory_gb or 0):,.0f} GB; "
                                               f"{own.device.usable_gb:,.0f} GB is usable"))
@@ -153,14 +168,19 @@ def _relaxations(best: dict) -> tuple[Relaxation, ...]:
 
 
 def plan(needs: Needs, models: Sequence[ModelSpec], devices: tuple[DeviceSpec, ...], assumptions: CostAssumptions,
-         price_usd: float | None = None) -> Planning:
+         price_usd: float | None = None, power_w: float | None = None) -> Planning:
+    """`price_usd`, `power_w`: the team's own figures for one of its devices, replacing the catalogue's
+    (a price of 0: already paid for)."""
     own = own_devices(needs.hardware, devices)
+    if own.device is not None and (price_usd is not None or power_w is not None):
+        own = replace(own, device=replace(own.device, price_usd=own.device.price_usd if price_usd is None else price_usd,
+                                          power_w=own.device.power_w if power_w is None else power_w))
     rentals = rentable(devices)
     slm_models = [m for m in models if m.is_slm]
     llm_models = [m for m in models if not m.is_slm]
-    slm = _choices(slm_models, needs, own, rentals, assumptions, price_usd)
-    llm = _choices(llm_models, needs, own, rentals, assumptions, price_usd)
-    hybrid = _hybrid(needs, slm, llm, own, rentals, assumptions, price_usd)
+    slm = _choices(slm_models, needs, own, rentals, assumptions)
+    llm = _choices(llm_models, needs, own, rentals, assumptions)
+    hybrid = _hybrid(needs, slm, llm, own, rentals, assumptions)
     best = {"slm": slm[0].plan if slm else None, "llm": llm[0].plan if llm else None, "hybrid": hybrid}
     feasible = {option: p for option, p in best.items() if p is not None and p.feasible}
     if feasible:

@@ -11,7 +11,7 @@ The figures, with their sources (docs/api.md shows them too):
   weight used is read once a token). No plan decodes faster than bandwidth ÷ bytes read.
 - prefill = 2 × active parameters × prompt tokens ÷ (compute × utilisation) (compute-bound).
 - requests decoded together (continuous batching, as vLLM does): as many as the memory left holds
-  KV caches for, at most 256 (vLLM's max_num_seqs), fewer when each would fall under reading speed;
+  KV caches for, at most 256 (vLLM's max_num_seqs; CostAssumptions.max_parallel_requests), fewer when each would fall under reading speed;
   a step reads the weights once for all of them and costs 2 × active parameters FLOPs each.
 - peak: the busiest hour carries PEAK_FACTOR × the day's average rate; replicas are added until the
   peak keeps each under MAX_UTILISATION, and until the first token meets the latency bound.
@@ -44,7 +44,6 @@ PRECISION_SOURCE = "quality loss: Kurtic et al. 2024 (arXiv:2411.02355): 8-bit k
 # Real runtimes reach ~60 % of the theoretical bandwidth and ~50 % of peak compute (llama.cpp, vLLM).
 EFFICIENCY = 0.6
 COMPUTE_UTILISATION = 0.5
-MAX_STREAMS = 256
 MAX_DEVICES_PER_COPY = 8  # one server's GPUs (NVLink); a model is not split over hosts here
 # The busiest hour against the day's average (an assumption: office-hours traffic puts most of a day
 # into ~8 hours, i.e. 3 × the 24-hour average).
@@ -182,7 +181,7 @@ class _Copy(NamedTuple):
 
 
 def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: int, output_tokens: int, most_devices: int,
-          latency: str, speed: tuple[float, float, float] | None) -> _Copy | None:
+          latency: str, speed: tuple[float, float, float] | None, max_streams: int = 256) -> _Copy | None:
     """The smallest copy that holds the model, its streams and speeds; None when no k ≤ most_devices holds it."""
     bytes_per_param = PRECISIONS[precision][0]
     weights = (model.params_b or 0) * bytes_per_param
@@ -199,7 +198,7 @@ def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: in
     one_tps = 1 / ((active + kv) / bandwidth + overhead_s)
     memory = _memory_gb(weights, kv, k)
     spare = k * device.usable_gb - memory
-    streams = max(1, min(MAX_STREAMS, 1 + (math.floor(spare / kv) if kv > 0 else MAX_STREAMS)))
+    streams = max(1, min(max_streams, 1 + (math.floor(spare / kv) if kv > 0 else max_streams)))
     # A step decodes one token of every stream: it reads the weights the streams use once (all of them
     # once enough streams touch every expert) and each stream's KV cache, and computes each token.
     step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
@@ -250,10 +249,9 @@ def _serve(copy: _Copy, requests_per_day: float, output_tokens: int, latency: st
     return replicas, needed, utilisation, copy.prefill_s / (1 - utilisation) + step, seconds
 
 
-def _cost(where: str, device: DeviceSpec, devices: int, busy_device_hours: float, latency: str, assumptions: CostAssumptions,
-          price_usd: float | None) -> float:
+def _cost(where: str, device: DeviceSpec, devices: int, busy_device_hours: float, latency: str, assumptions: CostAssumptions) -> float:
     if where == "own":
-        price = price_usd if price_usd is not None else (device.price_usd or 0.0)
+        price = device.price_usd or 0.0
         watts = device.power_w or 0.0
         busy = min(busy_device_hours * DAYS_PER_MONTH, devices * HOURS_PER_MONTH)
         energy = (busy * watts + (devices * HOURS_PER_MONTH - busy) * watts * assumptions.idle_power_share) * assumptions.usd_per_kwh / 1000
@@ -268,18 +266,19 @@ def _rented_hours(devices: int, busy_device_hours: float, latency: str) -> float
 
 
 def _rank_key(model: ModelSpec, needs: Needs, device: DeviceSpec, where: str, precision: str, most_devices: int, speed,
-              assumptions: CostAssumptions, price_usd: float | None) -> tuple[int, float, float]:
+              assumptions: CostAssumptions) -> tuple[int, float, float]:
     """(problems, cost, quality lost) without writing any words: the planner weighs many devices and precisions."""
     loss = PRECISIONS[precision][1]
     problems = _fixed_problems(model, needs, loss)
-    copy = _copy(model, device, precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed)
+    copy = _copy(model, device, precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed,
+                 assumptions.max_parallel_requests)
     if copy is None:
-        return problems + 1, math.inf, loss
+        return problems + 1, math.inf, PRECISIONS[precision][0]  # nearest to fitting: the fewest bytes
     replicas, needed, _, first, seconds = _serve(copy, needs.requests_per_day, needs.output_tokens, needs.latency,
                                                  most_devices // copy.k if where == "own" else None)
     bound = feasibility.FIRST_TOKEN_BOUND_S.get(needs.latency)
     problems += (needed > replicas) + (bound is not None and (first > bound or copy.one_tps < feasibility.READING_TOKENS_PER_S))
-    cost = _cost(where, device, replicas * copy.k, needs.requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions, price_usd)
+    cost = _cost(where, device, replicas * copy.k, needs.requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions)
     return problems, cost, loss
 
 
@@ -290,10 +289,11 @@ def _fixed_problems(model: ModelSpec, needs: Needs, loss: float) -> int:
 
 
 def _self_run_plan(model: ModelSpec, needs: Needs, device: DeviceSpec, where: str, precision: str, most_devices: int,
-                   speed, assumptions: CostAssumptions, price_usd: float | None) -> Plan:
+                   speed, assumptions: CostAssumptions) -> Plan:
     bytes_per_param, loss = PRECISIONS[precision]
     quality, source = _quality(model, needs, loss)
-    copy = _copy(model, device, precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed)
+    copy = _copy(model, device, precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed,
+                 assumptions.max_parallel_requests)
     problems = feasibility.where_problems(where, privacy=needs.privacy, offline=needs.offline, residency=needs.residency, regions=(),
                                           paid=True, budget_usd_month=needs.budget_usd_month, name=model.name)
     problems += _common_problems(model, needs, quality, loss)
@@ -310,9 +310,9 @@ def _self_run_plan(model: ModelSpec, needs: Needs, device: DeviceSpec, where: st
     problems += feasibility.latency_problems(needs.latency, first, copy.one_tps)
     devices = replicas * copy.k
     busy_device_hours = needs.requests_per_day * seconds * copy.k / 3600  # a day
-    cost = _cost(where, device, devices, busy_device_hours, needs.latency, assumptions, price_usd)
+    cost = _cost(where, device, devices, busy_device_hours, needs.latency, assumptions)
     if where == "own":
-        price = price_usd if price_usd is not None else (device.price_usd or 0.0)
+        price = device.price_usd or 0.0
         formula = (f"{devices} × ${price:,.0f} ÷ {assumptions.amortization_months} months + power ({busy_device_hours * DAYS_PER_MONTH:,.0f} busy "
                    f"device-hours at {device.power_w or 0:,.0f} W, the rest at {assumptions.idle_power_share:.0%}) × ${assumptions.usd_per_kwh:g}/kWh")
     else:
@@ -337,11 +337,11 @@ def _precisions(device: DeviceSpec) -> tuple[str, ...]:
     return ("int4", "int8", "fp16") if device.kind in EDGE_KINDS else ("int8", "fp16", "int4")
 
 
-def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions, price_usd: float | None = None) -> Plan | None:
+def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions) -> Plan | None:
     if own.device is None or model.params_b is None or not model.open_weights:
         return None
     where = "rented" if needs.hardware.target == "cloud" and own.device.rent_usd_per_hour else "own"
-    args = (own.count, own.measured_speed, assumptions, price_usd)
+    args = (own.count, own.measured_speed, assumptions)
     precision = min(_precisions(own.device), key=lambda q: _rank_key(model, needs, own.device, where, q, *args))
     return _self_run_plan(model, needs, own.device, where, precision, *args)
 
@@ -373,7 +373,7 @@ def rented_plan(model: ModelSpec, needs: Needs, devices: tuple[DeviceSpec, ...],
     beats `beat` (problems, cost: the model's plan on the team's own devices)."""
     if model.params_b is None or not model.open_weights or not devices:
         return None
-    args = (MAX_DEVICES_PER_COPY, None, assumptions, None)
+    args = (MAX_DEVICES_PER_COPY, None, assumptions)
     fewest = min(_fixed_problems(model, needs, loss) for _, loss in PRECISIONS.values())
     if fewest and beat[0] < math.inf:
         return None  # never feasible (window or quality): its plan on the team's devices shows why
@@ -420,11 +420,10 @@ def hosted_plan(model: ModelSpec, needs: Needs, batch: bool = False) -> Plan | N
                 problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month or not model.paid, notes=tuple(notes))
 
 
-def model_plans(model: ModelSpec, needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...], assumptions: CostAssumptions,
-                price_usd: float | None = None) -> tuple[Plan, ...]:
+def model_plans(model: ModelSpec, needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...], assumptions: CostAssumptions) -> tuple[Plan, ...]:
     """Every way to run the model worth showing: own devices, the cheapest rented device (when it beats
     them), hosted, batch API (batch work only)."""
-    own_one = own_plan(model, needs, own, assumptions, price_usd)
+    own_one = own_plan(model, needs, own, assumptions)
     beat = (len(own_one.problems), own_one.cost()) if own_one is not None else (math.inf, math.inf)
     plans = [own_one, rented_plan(model, needs, rentals, assumptions, beat), hosted_plan(model, needs)]
     if model.hosted and needs.latency == "batch" and model.batch_discount > 0:
@@ -433,7 +432,7 @@ def model_plans(model: ModelSpec, needs: Needs, own: OwnDevices, rentals: tuple[
 
 
 def cost_at(plan: Plan, model: ModelSpec, device: DeviceSpec | None, needs: Needs, requests_per_day: float, most_devices: int,
-            speed, assumptions: CostAssumptions, price_usd: float | None = None) -> float | None:
+            speed, assumptions: CostAssumptions) -> float | None:
     """The same plan's monthly cost at another volume (same device, precision and way of running)."""
     if plan.hosted:
         factor = 1 - model.batch_discount if plan.where == "batch_api" else 1.0
@@ -441,8 +440,9 @@ def cost_at(plan: Plan, model: ModelSpec, device: DeviceSpec | None, needs: Need
         return requests_per_day * DAYS_PER_MONTH * (needs.input_tokens * model.input_usd_per_mtok + billed * model.output_usd_per_mtok) * factor / 1e6
     if device is None or not plan.precision:
         return None
-    copy = _copy(model, device, plan.precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed)
+    copy = _copy(model, device, plan.precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed,
+                 assumptions.max_parallel_requests)
     if copy is None:
         return None
     replicas, _, _, _, seconds = _serve(copy, requests_per_day, needs.output_tokens, needs.latency, most_devices // copy.k if plan.where == "own" else None)
-    return _cost(plan.where, device, replicas * copy.k, requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions, price_usd)
+    return _cost(plan.where, device, replicas * copy.k, requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions)

@@ -205,6 +205,7 @@ class HybridSplit:
     tail_quality: float | None = None
     possible: bool = True
     tail_hosted: bool | None = None  # a hosted open model and its run-it-yourself twin share a slug
+    slm_model: str | None = None  # slug of the SLM that sees every request first
 
 
 @dataclass(frozen=True)
@@ -249,8 +250,7 @@ class Recommendation:
             "break_even_requests_per_day": _round(self.break_even_requests_per_day, 0),
             "excluded": list(self.excluded),
             "assumptions": self.assumptions.as_dict(),
-            "local_machine": {"class": self.local_machine, "usd": self.assumptions.hardware_usd.get(self.local_machine),
-                              "watts": self.assumptions.watts.get(self.local_machine)},
+            "local_machine": _own_machine(self.planning),
             "local_cost_basis": self.local_cost_basis,
             "estimate_formulas": dict(self.estimate_formulas),
             "trade_off": self.trade_off,
@@ -258,6 +258,13 @@ class Recommendation:
             "caveats": list(self.caveats),
             **_planning_dict(self.planning, self.verdict),
         }
+
+
+def _own_machine(planning) -> dict:
+    device = planning.own.device if planning is not None else None
+    if device is None:
+        return {"device": None, "count": 0, "usd": None, "watts": None}
+    return {"device": device.slug, "count": planning.own.count, "usd": device.price_usd, "watts": device.power_w}
 
 
 def _planning_dict(planning, verdict: str) -> dict:
@@ -268,6 +275,8 @@ def _planning_dict(planning, verdict: str) -> dict:
     own = planning.own
     return {
         "plan": best[verdict].to_dict() if best[verdict] is not None else None,
+        # The plan's rows as a page shows them: one, or the hybrid's two.
+        "plan_rows": [] if best[verdict] is None else [side.to_dict() for side in (best[verdict].slm, best[verdict].llm)] if verdict == "hybrid" else [best[verdict].to_dict()],
         "plan_feasible": planning.feasible,
         "options": {option: best[option].to_dict() if best[option] is not None else None for option in OPTIONS},
         "relaxations": [{"requirement": r.requirement, "option": r.option, "plan": r.plan.to_dict()} for r in planning.relaxations],

@@ -32,6 +32,9 @@ def chosen(option: str, summary: str, feasible: bool) -> str:
 
 def lost(option: str, plan, summary: str, winner_cost: float | None) -> str:
     """Why an option lost: the requirement it misses and by how much, or what it costs more."""
+    if plan is None and option == "hybrid":
+        return ("A hybrid is not possible: it needs a small model that meets every requirement but quality, and a clearly "
+                "stronger large model that meets them all for the hard share.")
     if plan is None:
         return f"{OPTION_NAMES[option].capitalize()}: no model of this kind in the catalogue can run for these answers."
     if plan.problems:
