@@ -54,6 +54,8 @@ class OwnDevices:
     preset: str = ""  # how a class preset was read, in words ("" when the team named its device)
     # "This machine" once calibrated: (bandwidth GB/s, efficiency, fixed seconds per token).
     measured_speed: tuple[float, float, float] | None = None
+    # A GPU machine stated by its class still has its CPU and RAM: models may run there too.
+    host: DeviceSpec | None = None
 
 
 def _divides(total: float, one: float) -> int | None:
@@ -80,19 +82,26 @@ def own_devices(hardware: Hardware, devices: tuple[DeviceSpec, ...]) -> OwnDevic
             count, _, device = min(fitting, key=lambda item: item[:2])
             return OwnDevices(device, hardware.gpus or count, f"{hardware.gpu_vram_gb:g} GB of GPU memory on a {hardware.target} read as "
                               f"{count} × {device.name} (the class's typical device of that size): name your device for its own figures",
-                              hardware.measured_speed)
+                              hardware.measured_speed, _host(hardware, by_slug))
         typical = by_slug.get(GPU_PRESETS[hardware.target][0])
         if typical is None:
             return OwnDevices(None, 0)
         device = replace(typical, memory_gb=hardware.gpu_vram_gb, name=f"{typical.name} figures with {hardware.gpu_vram_gb:g} GB")
         return OwnDevices(device, 1, f"{hardware.gpu_vram_gb:g} GB of GPU memory on a {hardware.target}: {typical.name}'s speed assumed; "
-                          "name your device for its own figures", hardware.measured_speed)
+                          "name your device for its own figures", hardware.measured_speed, _host(hardware, by_slug))
+    host = _host(hardware, by_slug)
+    if host is None:
+        return OwnDevices(None, 0)
+    return OwnDevices(host, 1, f"a {hardware.target} without a GPU read as a {host.name.split(' with ')[0]} (the class's typical host) with your "
+                      f"{hardware.ram_gb:g} GB of RAM", hardware.measured_speed)
+
+
+def _host(hardware: Hardware, by_slug: dict) -> DeviceSpec | None:
+    """The class's typical CPU host with the stated RAM (None without RAM)."""
     host = by_slug.get(CPU_PRESETS[hardware.target])
     if host is None or hardware.ram_gb <= 0:
-        return OwnDevices(None, 0)
-    device = replace(host, memory_gb=hardware.ram_gb, name=f"{host.name.split(',')[0]} with {hardware.ram_gb:g} GB")
-    return OwnDevices(device, 1, f"a {hardware.target} without a GPU read as a {host.name.split(',')[0]} (the class's typical host) with your "
-                      f"{hardware.ram_gb:g} GB of RAM", hardware.measured_speed)
+        return None
+    return replace(host, memory_gb=hardware.ram_gb, name=f"{host.name.split(',')[0]} with {hardware.ram_gb:g} GB")
 
 
 def _figures(device: DeviceSpec) -> tuple[float, ...]:

@@ -125,8 +125,10 @@ def _caveats(planning: Planning, needs: Needs, shown: dict) -> tuple[str, ...]:
     return tuple(caveats)
 
 
-def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAssumptions) -> tuple[tuple[CostPoint, ...], float | None]:
-    own = planning.own
+def _curve(needs: Needs, planning: Planning, assumptions: CostAssumptions) -> tuple[tuple[CostPoint, ...], float | None]:
+    """Each option's plan costed at other volumes (same devices, precision and way of running), and the
+    volume from which the SLM's plan costs no more than the LLM's."""
+    models = {c.model.slug: c.model for c in planning.slm + planning.llm}
 
     def cost_function(p):
         if p is None:
@@ -135,12 +137,8 @@ def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAss
             slm, llm = cost_function(p.slm), cost_function(p.llm)
             if slm is None or llm is None:
                 return None
-            return lambda requests: slm(requests) + llm(requests * p.escalated_share) - p.shared_devices_usd
-        model = next(c.model for c in planning.slm + planning.llm if c.model.slug == p.model)
-        device = devices.get(p.device) if p.device != (own.device.slug if own.device else None) else own.device
-        most = own.count if p.where == "own" or (own.device is not None and p.device == own.device.slug and needs.hardware.target == "cloud") else plans.MAX_DEVICES_PER_COPY
-        speed = own.measured_speed if p.where == "own" else None
-        return lambda requests: plans.cost_at(p, model, device, needs, requests, most, speed, assumptions)
+            return lambda requests: _sum(slm(requests), llm(requests * p.escalated_share), -p.shared_devices_usd)
+        return lambda requests: plans.cost_at(p, models[p.model], needs, requests, assumptions)
 
     functions = {option: cost_function(planning.best[option]) for option in ("slm", "llm", "hybrid")}
     grid = sorted({round(10 ** (k / 2)) for k in range(4, 15)} | {max(needs.requests_per_day, 1)})
@@ -155,6 +153,10 @@ def _curve(needs: Needs, planning: Planning, devices: dict, assumptions: CostAss
                 break_even = requests if k else None
                 break
     return points, break_even
+
+
+def _sum(*values):
+    return None if any(v is None for v in values) else sum(values)
 
 
 def _own_basis(planning: Planning, assumptions: CostAssumptions) -> str:
@@ -189,8 +191,7 @@ def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssump
     else:
         split = HybridSplit(round(share, 3), "", None, None, False)
     costs = {option: (None if p is None or p.monthly_cost_usd is None else p.monthly_cost_usd) for option, p in planning.best.items()}
-    by_slug = {d.slug: d for d in devices}
-    curve, break_even = _curve(needs, planning, by_slug, assumptions)
+    curve, break_even = _curve(needs, planning, assumptions)
     winner = planning.best[planning.verdict]
     trade_off = ""
     if winner is not None and planning.feasible and needs.budget_usd_month > 0 and winner.cost() > needs.budget_usd_month:

@@ -73,13 +73,17 @@ class Planning:
     relaxations: tuple[Relaxation, ...]
 
 
-# How far a plan is from feasible: a rule the team cannot bend (privacy, offline, residency) weighs
-# more than money, and money more than what more hardware or patience buys.
-WEIGHT = {"privacy": 4, "offline": 4, "residency": 4, "budget_usd_month": 2}
+# How far a plan is from feasible: first the rules a team cannot bend (who may hold the data), then
+# whether it answers in time, then how many requirements it misses (money weighs more than what more
+# hardware or patience buys), then its cost.
+RULES = ("privacy", "offline", "residency")
+WEIGHT = {"budget_usd_month": 2}
 
 
 def _key(plan) -> tuple:
-    return (sum(WEIGHT.get(p.requirement, 1) for p in plan.problems), plan.cost(), getattr(plan, "quality_loss", 0.0))
+    problems = plan.problems
+    return (sum(p.requirement in RULES for p in problems), any(p.requirement == "latency" for p in problems),
+            sum(WEIGHT.get(p.requirement, 1) for p in problems), plan.cost(), getattr(plan, "quality_loss", 0.0))
 
 
 def _choices(models: Sequence[ModelSpec], needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...],
@@ -91,7 +95,7 @@ def _choices(models: Sequence[ModelSpec], needs: Needs, own: OwnDevices, rentals
             choices.append(ModelChoice(model, min(plans, key=_key), plans))
     # Feasible first, cheapest first, then the better model; the infeasible nearest first, those that
     # fit somewhere before those that do not, the better first.
-    return sorted(choices, key=lambda c: (_key(c.plan)[0], c.plan.cost() if c.plan.feasible else c.plan.cost() == math.inf,
+    return sorted(choices, key=lambda c: (_key(c.plan)[:3], c.plan.cost() if c.plan.feasible else c.plan.cost() == math.inf,
                                           -c.plan.quality, c.plan.cost(), c.model.slug))
 
 

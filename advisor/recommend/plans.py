@@ -29,13 +29,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import feasibility
+from .costs import DAYS_PER_MONTH, HOURS_PER_MONTH, hosted_monthly_usd
 from .devices import DeviceSpec, OwnDevices
 from .feasibility import Problem
 from .memory import FALLBACK_KV_BYTES_PER_TOKEN_PER_B, KV_BYTES, MIN_CONTEXT_TOKENS, OVERHEAD_GB, OVERHEAD_SHARE, SPLIT_EFFICIENCY, SPLIT_OVERHEAD_SHARE
 from .types import CostAssumptions, ModelSpec, Needs
 
-DAYS_PER_MONTH = 30
-HOURS_PER_MONTH = 24 * DAYS_PER_MONTH
 # Bytes per parameter with the quantisation scales (llama.cpp q8_0 8.5 bits, q4_K_M ~4.85 bits) and
 # the share of quality lost against 16-bit: FP8/INT8 W8A8 recovers >99 % of the 16-bit accuracy,
 # 4-bit weight-only ~98 % (Kurtic et al., "Give Me BF16 or Give Me Death?", arXiv:2411.02355, 2024).
@@ -92,6 +91,10 @@ class Plan:
     problems: tuple[Problem, ...] = ()
     within_budget: bool = True
     notes: tuple[str, ...] = field(default=(), hash=False)
+    # What the same plan at another volume needs (cost_at): the device's figures, the devices it may use, their speed.
+    spec: DeviceSpec | None = field(default=None, compare=False, repr=False)
+    most_devices: int = 0
+    speed: tuple[float, float, float] | None = None
 
     @property
     def feasible(self) -> bool:
@@ -325,6 +328,7 @@ def _self_run_plan(model: ModelSpec, needs: Needs, device: DeviceSpec, where: st
         where, model.slug, device.slug, device.name, devices, replicas, copy.k, precision, copy.memory, copy.weights, copy.kv, copy.streams,
         first, copy.one_tps, copy.throughput * replicas, utilisation, busy_device_hours, cost, formula, quality, source, loss,
         problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month, notes=notes,
+        spec=device, most_devices=most_devices, speed=speed,
     )
 
 
@@ -338,12 +342,15 @@ def _precisions(device: DeviceSpec) -> tuple[str, ...]:
 
 
 def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions) -> Plan | None:
+    """The cheapest precision on the team's devices (a GPU machine's own CPU and RAM included)."""
     if own.device is None or model.params_b is None or not model.open_weights:
         return None
     where = "rented" if needs.hardware.target == "cloud" and own.device.rent_usd_per_hour else "own"
-    args = (own.count, own.measured_speed, assumptions)
-    precision = min(_precisions(own.device), key=lambda q: _rank_key(model, needs, own.device, where, q, *args))
-    return _self_run_plan(model, needs, own.device, where, precision, *args)
+    ways = [(own.device, own.count, own.measured_speed)] + ([(own.host, 1, None)] if own.host is not None else [])
+    device, count, speed, precision = min(
+        ((device, count, speed, q) for device, count, speed in ways for q in _precisions(device)),
+        key=lambda way: _rank_key(model, needs, way[0], "own" if way[0] is own.host else where, way[3], way[1], way[2], assumptions))
+    return _self_run_plan(model, needs, device, "own" if device is own.host else where, precision, count, speed, assumptions)
 
 
 _PAIRS: dict[tuple, tuple] = {}
@@ -400,7 +407,7 @@ def hosted_plan(model: ModelSpec, needs: Needs, batch: bool = False) -> Plan | N
     thinking = reasoning_tokens(model, needs.task)
     factor = 1 - model.batch_discount if batch else 1.0
     billed = needs.output_tokens + thinking
-    cost = needs.requests_per_day * DAYS_PER_MONTH * (needs.input_tokens * model.input_usd_per_mtok + billed * model.output_usd_per_mtok) * factor / 1e6
+    cost = hosted_monthly_usd(needs.requests_per_day, needs.input_tokens, billed, model.input_usd_per_mtok, model.output_usd_per_mtok, factor)
     quality, source = _quality(model, needs, 0.0)
     first = BATCH_WINDOW_S if batch else HOSTED_FIRST_TOKEN_S + needs.input_tokens / HOSTED_PREFILL_TOKENS_PER_S + thinking / HOSTED_TOKENS_PER_S
     problems = feasibility.where_problems(where, privacy=needs.privacy, offline=needs.offline, residency=needs.residency, regions=model.regions,
@@ -431,18 +438,15 @@ def model_plans(model: ModelSpec, needs: Needs, own: OwnDevices, rentals: tuple[
     return tuple(p for p in plans if p is not None)
 
 
-def cost_at(plan: Plan, model: ModelSpec, device: DeviceSpec | None, needs: Needs, requests_per_day: float, most_devices: int,
-            speed, assumptions: CostAssumptions) -> float | None:
+def cost_at(plan: Plan, model: ModelSpec, needs: Needs, requests_per_day: float, assumptions: CostAssumptions) -> float | None:
     """The same plan's monthly cost at another volume (same device, precision and way of running)."""
     if plan.hosted:
         factor = 1 - model.batch_discount if plan.where == "batch_api" else 1.0
         billed = needs.output_tokens + plan.reasoning_tokens
-        return requests_per_day * DAYS_PER_MONTH * (needs.input_tokens * model.input_usd_per_mtok + billed * model.output_usd_per_mtok) * factor / 1e6
-    if device is None or not plan.precision:
+        return hosted_monthly_usd(requests_per_day, needs.input_tokens, billed, model.input_usd_per_mtok, model.output_usd_per_mtok, factor)
+    if plan.spec is None or not plan.count:
         return None
-    copy = _copy(model, device, plan.precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed,
+    copy = _copy(model, plan.spec, plan.precision, needs.input_tokens, needs.output_tokens, plan.most_devices, needs.latency, plan.speed,
                  assumptions.max_parallel_requests)
-    if copy is None:
-        return None
-    replicas, _, _, _, seconds = _serve(copy, requests_per_day, needs.output_tokens, needs.latency, most_devices // copy.k if plan.where == "own" else None)
-    return _cost(plan.where, device, replicas * copy.k, requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions)
+    replicas, _, _, _, seconds = _serve(copy, requests_per_day, needs.output_tokens, needs.latency, plan.most_devices // copy.k if plan.where == "own" else None)
+    return _cost(plan.where, plan.spec, replicas * copy.k, requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions)
