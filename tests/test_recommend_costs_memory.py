@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from advisor.recommend import CostAssumptions, Hardware, ModelSpec, costs, memory
+from advisor.recommend import Hardware, ModelSpec, costs, memory
 
 LLAMA_8B = ModelSpec(slug="llama-3.1-8b", name="Llama 3.1 8B", params_b=8.03, open_weights=True, hosted=False,
                      context_tokens=131072, layers=32, kv_heads=8, head_dim=128)

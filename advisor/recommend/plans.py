@@ -198,7 +198,7 @@ def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: in
     bandwidth = _split(bandwidth, k) * efficiency
     flops = _split(_compute_tflops(device, precision), k) * 1e12 * COMPUTE_UTILISATION
     flops_per_token = 2e9 * active_b
-    one_tps = 1 / ((active + kv) / bandwidth + overhead_s)
+    one_tps = 1 / max((active + kv) / bandwidth + overhead_s, 1e-9)
     memory = _memory_gb(weights, kv, k)
     spare = k * device.usable_gb - memory
     streams = max(1, min(max_streams, 1 + (math.floor(spare / kv) if kv > 0 else max_streams)))
@@ -210,7 +210,7 @@ def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: in
         while streams > 1 and step > 1 / feasibility.READING_TOKENS_PER_S:
             streams = max(1, streams // 2)
             step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
-    return _Copy(k, weights, kv, memory, streams, one_tps, streams / step, flops_per_token * input_tokens / flops)
+    return _Copy(k, weights, kv, memory, streams, one_tps, streams / max(step, 1e-9), flops_per_token * input_tokens / flops)
 
 
 # --- Plans ------------------------------------------------------------------------------------------
@@ -448,5 +448,7 @@ def cost_at(plan: Plan, model: ModelSpec, needs: Needs, requests_per_day: float,
         return None
     copy = _copy(model, plan.spec, plan.precision, needs.input_tokens, needs.output_tokens, plan.most_devices, needs.latency, plan.speed,
                  assumptions.max_parallel_requests)
+    if copy is None:
+        return None
     replicas, _, _, _, seconds = _serve(copy, requests_per_day, needs.output_tokens, needs.latency, plan.most_devices // copy.k if plan.where == "own" else None)
     return _cost(plan.where, plan.spec, replicas * copy.k, requests_per_day * seconds * copy.k / 3600, needs.latency, assumptions)
