@@ -283,3 +283,32 @@ def test_the_apis_form_free_validation_agrees_with_the_advisor_form():
             assert answers is None and errors == {name: list(messages) for name, messages in form.errors.items()}, data
     assert 0 < valid < len(samples), "both valid and invalid answers were compared"
 
+
+
+def test_a_named_device_and_count_replace_the_class_and_every_candidate_carries_its_plan(client):
+    body = CONTRACT_EXAMPLE | {"hardware": {"device": "nvidia-l4", "count": 2}}
+    data = post(client, body).json()
+    assert data["own_devices"] == {"device": "nvidia-l4", "name": "NVIDIA L4", "count": 2, "preset": ""}
+    for c in data["candidates"]["slm"] + data["candidates"]["llm"]:
+        plan = c["plan"]
+        assert plan["where"] in ("own", "rented", "hosted", "batch_api") and isinstance(plan["infeasible_because"], list)
+        if plan["where"] == "own":
+            assert plan["device"] == "nvidia-l4" and plan["count"] <= 2
+    assert data["plan"]["monthly_cost_usd"] == data["monthly_cost_usd"][data["verdict"]] or data["verdict"] == "hybrid"
+    saved = client.get(data["url"]).content.decode()
+    assert 'data-testid="plan"' in saved and "NVIDIA L4" in saved
+    # The old fields keep working beside it, and an unknown device or count is named.
+    assert post(client, CONTRACT_EXAMPLE | {"hardware": {"target": "server", "ram_gb": 64, "device": "nvidia-l4"}}).status_code == 200
+    bad = post(client, CONTRACT_EXAMPLE | {"hardware": {"device": "gpu-from-mars", "count": 0}})
+    assert bad.status_code == 400 and {"hardware.device", "hardware.count"} <= set(bad.json()["errors"])
+    assert "hardware.target" in post(client, CONTRACT_EXAMPLE | {"hardware": {"count": 2}}).json()["errors"]
+
+
+def test_a_residency_answer_excludes_hosted_plans_outside_the_region_with_the_reason(client):
+    data = post(client, CONTRACT_EXAMPLE | {"residency": "eu", "hardware": {"target": "laptop", "ram_gb": 8, "gpu_vram_gb": 0}}).json()
+    hosted = [c for c in data["candidates"]["llm"] if c["plan"]["where"] == "hosted"]
+    for c in hosted:
+        if c["slug"].startswith(("gpt-", "claude-")):
+            assert any("your data must stay in the EU" in reason for reason in c["plan"]["infeasible_because"])
+    assert not (data["plan"]["where"] == "hosted" and data["plan"]["model"].startswith(("gpt-", "claude-")))
+    assert post(client, CONTRACT_EXAMPLE | {"residency": "mars"}).json()["errors"]["residency"]
