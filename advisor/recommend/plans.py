@@ -183,9 +183,26 @@ class _Copy(NamedTuple):
     prefill_s: float
 
 
+_COPIES: dict[tuple, _Copy | None] = {}
+
+
 def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: int, output_tokens: int, most_devices: int,
           latency: str, speed: tuple[float, float, float] | None, max_streams: int = 256) -> _Copy | None:
-    """The smallest copy that holds the model, its streams and speeds; None when no k ≤ most_devices holds it."""
+    """The smallest copy that holds the model, its streams and speeds; None when no k ≤ most_devices holds it.
+    Kept by a key of plain values (hashing a whole ModelSpec costs more than the arithmetic): an answer
+    asks again for its tail's share, its cost curve and its chosen plans."""
+    key = (model.slug, model.params_b, model.active_params_b, device.slug, device.memory_gb, precision, input_tokens, output_tokens,
+           most_devices, latency == "batch", speed, max_streams)
+    if key in _COPIES:
+        return _COPIES[key]
+    if len(_COPIES) > 20_000:
+        _COPIES.clear()
+    _COPIES[key] = copy = _new_copy(model, device, precision, input_tokens, output_tokens, most_devices, latency, speed, max_streams)
+    return copy
+
+
+def _new_copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: int, output_tokens: int, most_devices: int,
+              latency: str, speed: tuple[float, float, float] | None, max_streams: int) -> _Copy | None:
     bytes_per_param = PRECISIONS[precision][0]
     weights = (model.params_b or 0) * bytes_per_param
     active_b = model.active_params_b or model.params_b or 0.0
@@ -269,10 +286,11 @@ def _rented_hours(devices: int, busy_device_hours: float, latency: str) -> float
 
 
 def _rank_key(model: ModelSpec, needs: Needs, device: DeviceSpec, where: str, precision: str, most_devices: int, speed,
-              assumptions: CostAssumptions) -> tuple[int, float, float]:
-    """(problems, cost, quality lost) without writing any words: the planner weighs many devices and precisions."""
+              assumptions: CostAssumptions, fixed: dict) -> tuple[int, float, float]:
+    """(problems, cost, quality lost) without writing any words: the planner weighs many devices and
+    precisions. `fixed`: each precision's problems every device shares (_fixed_problems)."""
     loss = PRECISIONS[precision][1]
-    problems = _fixed_problems(model, needs, loss)
+    problems = fixed[precision]
     copy = _copy(model, device, precision, needs.input_tokens, needs.output_tokens, most_devices, needs.latency, speed,
                  assumptions.max_parallel_requests)
     if copy is None:
@@ -285,10 +303,11 @@ def _rank_key(model: ModelSpec, needs: Needs, device: DeviceSpec, where: str, pr
     return problems, cost, loss
 
 
-def _fixed_problems(model: ModelSpec, needs: Needs, loss: float) -> int:
-    """Problems every device shares at this precision: the window and the quality bar."""
+def _fixed_problems(model: ModelSpec, needs: Needs) -> dict[str, int]:
+    """Problems every device shares at each precision: the window and the quality bar."""
     context = bool(model.context_tokens and needs.input_tokens + needs.output_tokens > model.context_tokens)
-    return context + (model.quality_for(needs.task) * (1 - loss) < feasibility.QUALITY_BAR[needs.quality])
+    quality, bar = model.quality_for(needs.task), feasibility.QUALITY_BAR[needs.quality]
+    return {precision: context + (quality * (1 - loss) < bar) for precision, (_, loss) in PRECISIONS.items()}
 
 
 def _self_run_plan(model: ModelSpec, needs: Needs, device: DeviceSpec, where: str, precision: str, most_devices: int,
@@ -341,16 +360,32 @@ def _precisions(device: DeviceSpec) -> tuple[str, ...]:
     return ("int4", "int8", "fp16") if device.kind in EDGE_KINDS else ("int8", "fp16", "int4")
 
 
+# Precisions whose costs are within this share of the cheapest count as costing the same: the
+# device's preferred one is kept (8-bit for serving: a few dollars of power do not buy 4-bit weights).
+SAME_COST = 0.05
+
+
 def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions) -> Plan | None:
     """The cheapest precision on the team's devices (a GPU machine's own CPU and RAM included)."""
     if own.device is None or model.params_b is None or not model.open_weights:
         return None
     where = "rented" if needs.hardware.target == "cloud" and own.device.rent_usd_per_hour else "own"
-    ways = [(own.device, own.count, own.measured_speed)] + ([(own.host, 1, None)] if own.host is not None else [])
-    device, count, speed, precision = min(
-        ((device, count, speed, q) for device, count, speed in ways for q in _precisions(device)),
-        key=lambda way: _rank_key(model, needs, way[0], "own" if way[0] is own.host else where, way[3], way[1], way[2], assumptions))
-    return _self_run_plan(model, needs, device, "own" if device is own.host else where, precision, count, speed, assumptions)
+    fixed = _fixed_problems(model, needs)
+    ways = [(own.device, own.count, own.measured_speed, where)]
+    if own.host is not None:
+        ways.append((own.host, 1, None, "own"))
+    keyed = []
+    for device, count, speed, way in ways:
+        if keyed and keyed[0][0][0] <= min(fixed.values()) and keyed[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
+            break  # the host's price alone is more than the plan on the GPUs: it cannot win
+        keyed += sorted(((_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), device, count, speed, way, q)
+                         for q in _precisions(device)), key=lambda item: item[0])
+    best = min(item[0] for item in keyed)
+    # Of those about as cheap as the cheapest, the first in the devices' order of preference.
+    _, device, count, speed, way, precision = next(
+        item for item in sorted(keyed, key=lambda item: (item[1] is own.host, _precisions(item[1]).index(item[5])))
+        if item[0][0] == best[0] and item[0][1] <= best[1] * (1 + SAME_COST) + 1e-9)
+    return _self_run_plan(model, needs, device, way, precision, count, speed, assumptions)
 
 
 _PAIRS: dict[tuple, tuple] = {}
@@ -381,7 +416,8 @@ def rented_plan(model: ModelSpec, needs: Needs, devices: tuple[DeviceSpec, ...],
     if model.params_b is None or not model.open_weights or not devices:
         return None
     args = (MAX_DEVICES_PER_COPY, None, assumptions)
-    fewest = min(_fixed_problems(model, needs, loss) for _, loss in PRECISIONS.values())
+    fixed = _fixed_problems(model, needs)
+    fewest = min(fixed.values())
     if fewest and beat[0] < math.inf:
         return None  # never feasible (window or quality): its plan on the team's devices shows why
     hours = DAYS_PER_MONTH if needs.latency == "batch" else HOURS_PER_MONTH
@@ -389,7 +425,7 @@ def rented_plan(model: ModelSpec, needs: Needs, devices: tuple[DeviceSpec, ...],
     for rent, _, device, precision in _rent_order(model, devices):
         if best[0] <= fewest and rent * hours >= best[1]:
             break
-        key = _rank_key(model, needs, device, "rented", precision, *args)
+        key = _rank_key(model, needs, device, "rented", precision, *args, fixed)
         if key < best:
             best, chosen = key, (device, precision)
     if chosen is None:
