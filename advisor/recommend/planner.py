@@ -47,8 +47,8 @@ class HybridPlan:
     def cost(self) -> float:
         return self.monthly_cost_usd
 
-    def to_dict(self) -> dict:
-        return {"slm": self.slm.to_dict(), "llm": self.llm.to_dict(), "escalated_share": round(self.escalated_share, 3),
+    def to_dict(self, brief: bool = False) -> dict:
+        return {"slm": self.slm.to_dict(brief), "llm": self.llm.to_dict(brief), "escalated_share": round(self.escalated_share, 3),
                 "share_source": self.share_source, "quality": round(self.quality, 3), "monthly_cost_usd": round(self.monthly_cost_usd, 2),
                 "feasible": self.feasible, "infeasible_because": [p.text for p in self.problems],
                 "requirements_missed": [p.requirement for p in self.problems], "shared_devices_usd": round(self.shared_devices_usd, 2)}

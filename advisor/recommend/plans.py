@@ -111,20 +111,25 @@ class Plan:
     def cost(self) -> float:
         return math.inf if self.monthly_cost_usd is None else self.monthly_cost_usd
 
-    def to_dict(self) -> dict:
-        """The CONTRACT's plan keys first, then what the pages show."""
-        return {
+    def to_dict(self, brief: bool = False) -> dict:
+        """The CONTRACT's plan keys first, then what the pages show (`brief`: what a candidate's row needs)."""
+        data = {
             "where": self.where, "device": self.device, "count": self.count, "replicas": self.replicas, "precision": self.precision,
             "first_token_s": _round(self.first_token_s, 2), "tokens_per_s": _round(self.tokens_per_s, 1),
             "monthly_cost_usd": _round(self.monthly_cost_usd, 2), "feasible": self.feasible,
             "infeasible_because": [p.text for p in self.problems],
-            "model": self.model, "device_name": self.device_name, "devices_per_replica": self.devices_per_replica,
+            "model": self.model, "device_name": self.device_name, "within_budget": self.within_budget,
+        }
+        if brief:
+            return data
+        return data | {
+            "devices_per_replica": self.devices_per_replica,
             "memory_gb": _round(self.memory_gb, 1), "weights_gb": _round(self.weights_gb, 1), "kv_cache_gb": _round(self.kv_cache_gb, 2),
             "streams": self.streams, "throughput_tokens_per_s": _round(self.throughput_tokens_per_s, 0),
             "utilisation": _round(self.utilisation, 2), "busy_hours_per_day": _round(self.busy_hours_per_day, 1),
             "cost_formula": self.cost_formula, "quality": round(self.quality, 3), "quality_source": self.quality_source,
             "quality_loss": self.quality_loss, "reasoning_tokens": self.reasoning_tokens,
-            "requirements_missed": [p.requirement for p in self.problems], "within_budget": self.within_budget, "notes": list(self.notes),
+            "requirements_missed": [p.requirement for p in self.problems], "notes": list(self.notes),
         }
 
 
@@ -360,6 +365,22 @@ def _precisions(device: DeviceSpec) -> tuple[str, ...]:
     return ("int4", "int8", "fp16") if device.kind in EDGE_KINDS else ("int8", "fp16", "int4")
 
 
+def _worth_trying(device: DeviceSpec, fixed: dict[str, int]) -> tuple[str, ...]:
+    """The precisions that could win on this device: more bytes per parameter only pay when they keep a
+    quality bar fewer bytes miss (they take as much memory or more, and as much time or more; on a GPU
+    8-bit weights and activations read prompts faster than 4-bit weight-only ones, so both are tried)."""
+    tried, fewest = [], math.inf
+    for precision in (("int4", "int8", "fp16") if device.kind != "gpu" else ("int4",)):
+        if fixed[precision] < fewest:
+            tried.append(precision)
+            fewest = fixed[precision]
+    if device.kind == "gpu":
+        tried.append("int8")
+        if fixed["fp16"] < min(fixed["int4"], fixed["int8"]):
+            tried.append("fp16")
+    return tuple(tried)
+
+
 # Precisions whose costs are within this share of the cheapest count as costing the same: the
 # device's preferred one is kept (8-bit for serving: a few dollars of power do not buy 4-bit weights).
 SAME_COST = 0.05
@@ -379,7 +400,7 @@ def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostA
         if keyed and keyed[0][0][0] <= min(fixed.values()) and keyed[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
             break  # the host's price alone is more than the plan on the GPUs: it cannot win
         keyed += sorted(((_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), device, count, speed, way, q)
-                         for q in _precisions(device)), key=lambda item: item[0])
+                         for q in _worth_trying(device, fixed)), key=lambda item: item[0])
     best = min(item[0] for item in keyed)
     # Of those about as cheap as the cheapest, the first in the devices' order of preference.
     _, device, count, speed, way, precision = next(

@@ -181,6 +181,13 @@ def answers_query(answers: dict) -> str:
     return urlencode(flat)
 
 
+def _plan_rows(plan: dict | None) -> list[dict]:
+    """The plan's rows: one, or a hybrid's two."""
+    if not plan:
+        return []
+    return [plan["slm"], plan["llm"]] if "slm" in plan else [plan]
+
+
 def recommendation_markdown(saved: Recommendation) -> str:
     result, answers = saved.result, saved.answers
     lines = [
@@ -193,7 +200,7 @@ def recommendation_markdown(saved: Recommendation) -> str:
         "## The plan" + ("" if result.get("plan_feasible", True) else " (none meets every requirement: the nearest)"),
         "",
         *(f"- {row['model']}: {row['where']}" + (f", {row['count']} × {row['device_name']} at {row['precision']}" if row.get("device") else "")
-          + f", first token {row['first_token_s']} s, ${row['monthly_cost_usd']:,.2f} a month ({row['cost_formula']})" for row in result.get("plan_rows", [])),
+          + f", first token {row['first_token_s']} s, ${row['monthly_cost_usd']:,.2f} a month ({row['cost_formula']})" for row in _plan_rows(result.get("plan"))),
         *(f"- If you did not need to {r['requirement'].replace('_', ' ')}: {r['plan'].get('model', 'the hybrid')}, ${r['plan']['monthly_cost_usd']:,.2f} a month"
           for r in result.get("relaxations", [])),
         "",
