@@ -36,7 +36,10 @@ def device_specs() -> list[DeviceSpec]:
 
 
 def catalogue_devices() -> tuple[DeviceSpec, ...]:
-    return cached_specs(device_specs)
+    """The catalogue's active devices; the shipped ones while it has none (a database not seeded yet)."""
+    from advisor.recommend.devices import shipped_devices
+
+    return cached_specs(device_specs) or shipped_devices()
 
 
 def _on_this_machine(answers: AdvisorAnswers, user) -> tuple[Needs, str | None]:
