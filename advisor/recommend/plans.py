@@ -25,7 +25,6 @@ The figures, with their sources (docs/api.md shows them too):
 
 import functools
 import math
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import feasibility
@@ -63,8 +62,10 @@ THINKING_TASKS = ("reasoning", "code", "research")
 EDGE_KINDS = ("unified", "cpu")
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
+    """One way to run one model. A named tuple: the planner builds dozens for every answer, where a
+    frozen dataclass's field-by-field __init__ cost a tenth of it."""
+
     where: str  # own | rented | hosted | batch_api
     model: str
     device: str | None = None
@@ -90,9 +91,9 @@ class Plan:
     reasoning_tokens: int = 0
     problems: tuple[Problem, ...] = ()
     within_budget: bool = True
-    notes: tuple[str, ...] = field(default=(), hash=False)
+    notes: tuple[str, ...] = ()
     # What the same plan at another volume needs (cost_at): the device's figures, the devices it may use, their speed.
-    spec: DeviceSpec | None = field(default=None, compare=False, repr=False)
+    spec: DeviceSpec | None = None
     most_devices: int = 0
     speed: tuple[float, float, float] | None = None
 
@@ -158,10 +159,15 @@ def _memory_gb(weights: float, kv: float, devices: int) -> float:
 
 
 def _devices_to_hold(weights: float, kv: float, device: DeviceSpec, most: int) -> int | None:
-    for k in range(1, most + 1):
-        if _memory_gb(weights, kv, k) <= k * device.usable_gb:
-            return k
-    return None
+    """The fewest devices (at most `most`) whose memory holds _memory_gb(weights, kv, k)."""
+    usable = device.usable_gb
+    if _memory_gb(weights, kv, 1) <= usable:
+        return 1
+    if most < 2 or usable <= OVERHEAD_GB:
+        return None
+    # From two devices on: weights × (1 + both shares) + kv ≤ k × (usable − overhead a device).
+    k = max(2, math.ceil((weights * (1 + OVERHEAD_SHARE + SPLIT_OVERHEAD_SHARE) + kv) / (usable - OVERHEAD_GB) - 1e-12))
+    return k if k <= most else None
 
 
 def _split(one: float, k: int) -> float:
@@ -219,20 +225,26 @@ def _new_copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens
     bandwidth, efficiency, overhead_s = speed if speed else (device.bandwidth_gbs or 1.0, EFFICIENCY, 0.0)
     bandwidth = _split(bandwidth, k) * efficiency
     flops = _split(_compute_tflops(device, precision), k) * 1e12 * COMPUTE_UTILISATION
-    flops_per_token = 2e9 * active_b
+    seconds_a_token = 2e9 * active_b / flops  # compute per stream per step
     one_tps = 1 / max((active + kv) / bandwidth + overhead_s, 1e-9)
     memory = _memory_gb(weights, kv, k)
     spare = k * device.usable_gb - memory
     streams = max(1, min(max_streams, 1 + (math.floor(spare / kv) if kv > 0 else max_streams)))
+    if latency != "batch":
+        # Each request a person watches keeps reading speed: no more streams than keep a step under
+        # 1 ÷ reading speed, by compute (streams × seconds a token) and by memory (what a step reads).
+        budget = 1 / feasibility.READING_TOKENS_PER_S - overhead_s
+        by_memory = budget * bandwidth / (active + kv) if active + kv > 0 else math.inf
+        if by_memory * active > weights:  # enough streams to read every weight (experts): then KV caches add up
+            by_memory = (budget * bandwidth - weights) / kv if kv > 0 else math.inf
+        by_compute = 1 / feasibility.READING_TOKENS_PER_S / seconds_a_token if seconds_a_token > 0 else math.inf
+        cap = min(by_memory, by_compute)
+        if cap < streams:
+            streams = max(1, math.floor(cap))
     # A step decodes one token of every stream: it reads the weights the streams use once (all of them
     # once enough streams touch every expert) and each stream's KV cache, and computes each token.
-    step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
-    if latency != "batch":
-        # Each request a person watches keeps reading speed: fewer streams when a step would be slower.
-        while streams > 1 and step > 1 / feasibility.READING_TOKENS_PER_S:
-            streams = max(1, streams // 2)
-            step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
-    return _Copy(k, weights, kv, memory, streams, one_tps, streams / max(step, 1e-9), flops_per_token * input_tokens / flops)
+    step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * seconds_a_token)
+    return _Copy(k, weights, kv, memory, streams, one_tps, streams / max(step, 1e-9), seconds_a_token * input_tokens)
 
 
 # --- Plans ------------------------------------------------------------------------------------------
