@@ -23,10 +23,10 @@ from .trial_presenter import present_trial
 RECOMMEND_TYPES = {
     "task": str, "quality": str, "latency": str, "requests_per_day": int, "input_tokens": int, "output_tokens": int,
     "budget_usd_month": float, "hardware": dict, "privacy": str, "offline": bool, "fine_tuning": bool, "complex_share": float,
-    "assumptions": dict,
+    "assumptions": dict, "residency": str,
 }
 RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
-HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_machine": bool}
+HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_machine": bool, "device": str, "count": int}
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
                     "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
@@ -51,8 +51,9 @@ class AuthProblem(Exception):
         super().__init__(errors)
 
 
-# Browsers would show their own sign-in box for a page's fetch; API clients know the scheme.
-WWW_AUTHENTICATE = 'Basic realm="SLM or LLM advisor API", charset="UTF-8"'
+# Both schemes the API takes; Bearer (an API token) is the cheap one.
+WWW_AUTHENTICATE = 'Basic realm="SLM or LLM advisor API", charset="UTF-8", Bearer realm="SLM or LLM advisor API"'
+NOT_SIGNED_IN = "Sign in, or send an API token (Authorization: Bearer) or HTTP Basic credentials."
 
 
 def auth_error_response(exc: AuthProblem) -> JsonResponse:
@@ -63,13 +64,17 @@ def auth_error_response(exc: AuthProblem) -> JsonResponse:
 
 
 def api_user(request):
-    """The caller: the user of HTTP Basic credentials, or of the session; None for an anonymous call.
+    """The caller: the owner of an API token, the user of HTTP Basic credentials, or of the session;
+    None for an anonymous call.
 
-    Basic credentials need no CSRF token (a browser never adds them cross-site on its own, and
+    A token was checked by advisor.tokens.middleware (an unknown one never gets here). Basic
+    credentials cost a password hash (PBKDF2, ~0.25 s of CPU) on every call. Neither needs a CSRF token (a browser never adds them cross-site on its own, and
     they are checked — and throttled by django-axes — on every call). A session call that changes
     something must carry the CSRF token, or another site could make it in the user's name.
     Raises AuthProblem: 401 for bad credentials, 403 for a session call without its token.
     """
+    if getattr(request, "api_token", None) is not None:
+        return request.user
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("Basic "):
         try:
@@ -82,7 +87,7 @@ def api_user(request):
         return user
     if request.user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS") and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
-            raise AuthProblem(403, {"csrf": ["A signed-in session must send its CSRF token (X-CSRFToken header); scripts can use HTTP Basic instead."]})
+            raise AuthProblem(403, {"csrf": ["A signed-in session must send its CSRF token (X-CSRFToken header); scripts can use an API token instead."]})
         return request.user
     return None
 
@@ -95,7 +100,7 @@ def signed_in(view):
         except AuthProblem as exc:
             return auth_error_response(exc)
         if user is None:
-            return auth_error_response(AuthProblem(401, {"auth": ["Sign in, or send HTTP Basic credentials."]}))
+            return auth_error_response(AuthProblem(401, {"auth": [NOT_SIGNED_IN]}))
         request.api_user = user
         return view(request, *args, **kwargs)
 
@@ -123,7 +128,8 @@ def recommend_api(request):
         return errors_response(exc.errors)
     errors = check_types(data, RECOMMEND_TYPES, required=RECOMMEND_REQUIRED)
     hardware = data.get("hardware") if isinstance(data.get("hardware"), dict) else {}
-    errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=("target", "ram_gb"))
+    # A named device stands for the class and its memory; without one, the class and RAM are needed.
+    errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=() if hardware.get("device") else ("target", "ram_gb"))
     assumptions = data.get("assumptions") if isinstance(data.get("assumptions"), dict) else {}
     errors |= check_types(assumptions, ASSUMPTION_TYPES, prefix="assumptions.")
     if errors:
@@ -131,6 +137,9 @@ def recommend_api(request):
     flat = {name: data.get(name) for name in RECOMMEND_TYPES if name not in ("hardware", "assumptions")}
     flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES} | {name: assumptions.get(name) for name in ASSUMPTION_TYPES}
     flat["hardware_gpu_vram_gb"] = flat["hardware_gpu_vram_gb"] or 0
+    if hardware.get("device"):
+        flat["hardware_target"] = flat["hardware_target"] or "server"
+        flat["hardware_ram_gb"] = flat["hardware_ram_gb"] or 0
     answers, errors = advisor_answers_clean({name: value for name, value in flat.items() if value is not None})
     if errors:
         return errors_response({_api_field(name): messages for name, messages in errors.items()})
