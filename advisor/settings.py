@@ -271,6 +271,11 @@ OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 LOCAL_RUN_THREADS = int(os.environ.get("LOCAL_RUN_THREADS", os.environ.get("TORCH_THREADS", "0")))
 PREPARED_MODELS_DIR = DATA_DIR / "models"
 
+# The model-serving process (python -m advisor.serving, started by scripts/run): requests generating
+# at once, and the largest max_tokens it accepts.
+SERVING_PARALLEL = int(os.environ.get("SERVING_PARALLEL", "1"))
+SERVING_MAX_TOKENS = int(os.environ.get("SERVING_MAX_TOKENS", "2048"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
