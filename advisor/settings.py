@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "advisor.machines",
     "advisor.hybrid",
     "advisor.evaluations",
+    "advisor.gateway",
     "advisor.web",
 ]
 
