@@ -19,7 +19,7 @@ class GatewayRequest(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="gateway_requests")
-    api_token_id = models.CharField(max_length=64, blank=True, db_index=True)
+    api_token = models.ForeignKey("tokens.ApiToken", null=True, blank=True, on_delete=models.SET_NULL, related_name="gateway_requests")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     model_asked = models.CharField(max_length=200)
     # The version that answered (a recalibration adds a version; this row keeps pointing at its own).
@@ -52,4 +52,5 @@ class GatewayRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["policy_family", "created_at"], name="gateway_req_family_time")]
+        indexes = [models.Index(fields=["policy_family", "created_at"], name="gateway_req_family_time"),
+                   models.Index(fields=["api_token", "created_at"], name="gateway_req_token_time")]

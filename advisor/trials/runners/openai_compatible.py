@@ -1,6 +1,7 @@
 """Any OpenAI-compatible HTTP API (OpenAI, vLLM, llama.cpp, Ollama, `transformers serve`, gateways)
 through the official `openai` client, streaming, with the usage the server reports."""
 
+import asyncio
 import functools
 import json
 import logging
@@ -163,7 +164,9 @@ def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest
 
 
 @functools.lru_cache(maxsize=32)
-def _async_client(base_url: str, api_key: str, timeout: float, max_retries: int) -> openai.AsyncOpenAI:
+def _async_client(base_url: str, api_key: str, timeout: float, max_retries: int, loop_id: int) -> openai.AsyncOpenAI:
+    # Per event loop too: an async client's pooled connections belong to the loop that opened them
+    # (a server process has one loop; a test or a script may run several one after the other).
     return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
 
 
@@ -172,7 +175,8 @@ async def astream(target: RunTarget, request: GenerationRequest, *, max_retries:
     Only Token and Usage are yielded (an API call has no loading phase worth reporting)."""
     _check_base_url(target)
     retries = settings.OPENAI_MAX_RETRIES if max_retries is None else max_retries
-    client = _async_client(target.base_url, _api_key_checked(target), min(settings.OPENAI_TIMEOUT_S, request.time_limit_s), retries)
+    client = _async_client(target.base_url, _api_key_checked(target), min(settings.OPENAI_TIMEOUT_S, request.time_limit_s), retries,
+                           id(asyncio.get_running_loop()))
     usage = None
     answering = False
     logprobs: list[float] = []
