@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "advisor.web.middleware.StaticFiles",  # WhiteNoise, async-capable
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
@@ -282,6 +282,8 @@ GATEWAY_REQUESTS_PER_MINUTE = int(os.environ.get("GATEWAY_REQUESTS_PER_MINUTE", 
 GATEWAY_DAILY_BUDGET_USD = float(os.environ.get("GATEWAY_DAILY_BUDGET_USD", "5"))
 GATEWAY_SLM_TIMEOUT_S = float(os.environ.get("GATEWAY_SLM_TIMEOUT_S", "30"))
 GATEWAY_MAX_TOKENS = int(os.environ.get("GATEWAY_MAX_TOKENS", "1024"))
+# Shadow calls (a policy's shadow sampling) one web process makes at once; the others wait their turn.
+GATEWAY_SHADOW_CONCURRENCY = int(os.environ.get("GATEWAY_SHADOW_CONCURRENCY", "2"))
 # The model-serving process (python -m advisor.serving, started by scripts/run): requests generating
 # at once, and the largest max_tokens it accepts.
 SERVING_PARALLEL = int(os.environ.get("SERVING_PARALLEL", "1"))

@@ -1,6 +1,7 @@
 """POST /v1/chat/completions: admit, answer, tell, log. The view in api.py stays thin."""
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -49,9 +50,16 @@ def _admit(*, request, route: Route, chat: ChatRequest) -> GatewayRequest:
 
 
 def in_background(coroutine) -> None:
-    task = asyncio.get_running_loop().create_task(coroutine)
+    # A context of its own: the request's (with its thread for sync code) ends with the response.
+    task = asyncio.get_running_loop().create_task(coroutine, context=contextvars.Context())
     _background.add(task)
-    task.add_done_callback(_background.discard)
+    task.add_done_callback(_finished)
+
+
+def _finished(task: asyncio.Task) -> None:
+    _background.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("A shadow call failed", exc_info=task.exception())
 
 
 async def chat_answer(request, *, route: Route, chat: ChatRequest):
@@ -149,9 +157,9 @@ async def _shadowed(outcome: Outcome, row_id, chat: ChatRequest) -> None:
     both answers go to the review queue."""
     answer = await shadow.shadow_answer(outcome, _generation_request(chat))
     if answer.answered:
-        await sync_to_async(shadow.shadow_queue)(policy=outcome.route.policy, prompt=chat.prompt, system=_system(chat),
+        await sync_to_async(shadow.shadow_queue, thread_sensitive=False)(policy=outcome.route.policy, prompt=chat.prompt, system=_system(chat),
                                                  draft=outcome.draft, llm=answer)
-    await sync_to_async(shadow.shadow_settle)(row_id, answer=answer)
+    await sync_to_async(shadow.shadow_settle, thread_sensitive=False)(row_id, answer=answer)
 
 
 def _system(chat: ChatRequest) -> str:

@@ -7,7 +7,9 @@ A shadow call is counted in the request's spend. One that fails is logged and th
 it was not shadowed: it never fails silently nor fails the caller's answer.
 """
 
+import asyncio
 import logging
+import weakref
 
 from django.db import transaction
 from django.db.models import Max
@@ -16,11 +18,14 @@ from advisor.evaluations.models import EvalStatus, Evaluation, EvaluationRun, Ru
 from advisor.hybrid.calibration import Target
 from advisor.hybrid.models import HybridPolicy
 from advisor.hybrid.services import evaluation_calibration, hybrid_policy_version_add
+from advisor.trials.limits import limits_lock
 from advisor.trials.runners import GenerationRequest
 
 from .calls import Answer, Call
 
 log = logging.getLogger(__name__)
+# One semaphore per event loop (a server process has one).
+_slots: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]" = weakref.WeakKeyDictionary()
 # The review compares the two first models of an evaluation: the policy's SLM and LLM.
 LIVE_SUITE_NAME = "Live traffic of policy {name}"
 
@@ -29,11 +34,22 @@ async def shadow_answer(outcome, request: GenerationRequest) -> Answer:
     from django.conf import settings
 
     policy = outcome.route.policy
-    answer = await Call(policy.llm, request).whole(settings.OPENAI_TIMEOUT_S)
+    # Shadow calls wait their turn: a burst of kept requests must not become a burst on the LLM.
+    async with _shadow_slots():
+        answer = await Call(policy.llm, request).whole(settings.OPENAI_TIMEOUT_S)
     if not answer.answered:
         log.warning("Shadow call to %s for policy %s failed: %s", policy.llm.slug, policy.label, answer.error)
         outcome.shadow = False
     return answer
+
+
+def _shadow_slots() -> asyncio.Semaphore:
+    from django.conf import settings
+
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(settings.GATEWAY_SHADOW_CONCURRENCY)
+    return _slots[loop]
 
 
 def live_evaluation(policy: HybridPolicy) -> Evaluation:
@@ -61,9 +77,10 @@ def _run(evaluation: Evaluation, item: SuiteItem, answer: Answer) -> EvaluationR
 def shadow_queue(*, policy: HybridPolicy, prompt: str, system: str, draft: Answer, llm: Answer) -> SuiteItem:
     """Both answers into the review queue (the item keeps the prompt: a reviewer must see it)."""
     with transaction.atomic():
+        limits_lock(policy.owner)  # one writer of the owner's live suites at a time
         evaluation = live_evaluation(policy)
-        position = (SuiteItem.objects.filter(suite=evaluation.suite).aggregate(top=Max("position"))["top"] or -1) + 1
-        item = SuiteItem.objects.create(suite=evaluation.suite, position=position, prompt=prompt, system=system)
+        top = SuiteItem.objects.filter(suite=evaluation.suite).aggregate(top=Max("position"))["top"]
+        item = SuiteItem.objects.create(suite=evaluation.suite, position=0 if top is None else top + 1, prompt=prompt, system=system)
         EvaluationRun.objects.bulk_create([_run(evaluation, item, draft), _run(evaluation, item, llm)])
     return item
 
