@@ -1,10 +1,11 @@
-"""Site-wide response rules: every /api/ error is JSON, and dynamic answers are never kept by shared caches."""
+"""Site-wide response rules: every /api/ error is JSON, and dynamic answers are never kept by shared
+caches. Each also runs in the async chain (advisor/asgi.py) without a hop to a thread."""
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse, JsonResponse
-from whitenoise.middleware import WhiteNoiseMiddleware
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 API_PREFIX = "/api/"
 # Headers a replaced error answer keeps: they tell the client what to do next.
@@ -20,35 +21,51 @@ REASONS = {
 }
 
 
+def _follow_chain(middleware, get_response) -> None:
+    """Makes `middleware` async when the handler after it is (Django then awaits it)."""
+    middleware.get_response = get_response
+    middleware.is_async = iscoroutinefunction(get_response)
+    if middleware.is_async:
+        markcoroutinefunction(middleware)
+
+
 class ResponseRule:
-    """A middleware that only looks at the response (`rule(request, response)`), in sync and async
-    chains alike: under ASGI a sync-only middleware would run every request of the chain, async
-    views included, through one shared thread."""
+    """A middleware that only rewrites the response (`respond`), in the sync chain and in the async
+    one (advisor/asgi.py's async paths) alike: an async request never hops to a thread for it."""
 
     sync_capable = async_capable = True
 
     def __init__(self, get_response):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
+        _follow_chain(self, get_response)
 
     def __call__(self, request):
-        if iscoroutinefunction(self):
+        if self.is_async:
             return self._acall(request)
-        return self.rule(request, self.get_response(request))
+        return self.respond(request, self.get_response(request))
 
     async def _acall(self, request):
-        return self.rule(request, await self.get_response(request))
+        return self.respond(request, await self.get_response(request))
 
-    def rule(self, request, response):
-        raise NotImplementedError
+
+class StaticFiles(WhiteNoiseMiddleware):
+    """WhiteNoise on the site's (sync) requests. The async paths (/v1/…, …/events) never name a
+    static file, so there it passes the request on rather than make Django run it in a thread."""
+
+    async_capable = True
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        _follow_chain(self, get_response)
+
+    def __call__(self, request):
+        return self.get_response(request) if self.is_async else super().__call__(request)
 
 
 class ApiErrorsAsJson(ResponseRule):
     """An /api/ client always gets JSON, also for the errors Django answers itself (unknown URL,
     wrong method, CSRF failure, an unexpected exception): `{"errors": {"request": ["..."]}}`."""
 
-    def rule(self, request, response):
+    def respond(self, request, response):
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
@@ -65,7 +82,7 @@ class PrivateCacheControl(ResponseRule):
     """`Cache-Control: private` on every page and API answer (static files are served before this):
     pages show a user's trials, votes and name, and a shared proxy must never hand them to someone else."""
 
-    def rule(self, request, response):
+    def respond(self, request, response):
         patch_cache_control(response, private=True)
         return response
 
@@ -81,26 +98,3 @@ def lockout_response(request, original_response=None, credentials=None) -> HttpR
 
     response["Retry-After"] = str(int(settings.AXES_COOLOFF_TIME.total_seconds()))
     return response
-
-
-class StaticFiles(WhiteNoiseMiddleware):
-    """WhiteNoise, which is sync-only, made usable in an async chain: a static file is served from a
-    thread, anything else goes straight on (so the gateway's streams hold no thread)."""
-
-    sync_capable = async_capable = True
-
-    def __init__(self, get_response=None, *args, **kwargs):
-        super().__init__(get_response, *args, **kwargs)
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request):
-        if iscoroutinefunction(self):
-            return self._acall(request)
-        return super().__call__(request)
-
-    async def _acall(self, request):
-        static_file = self.find_file(request.path_info) if self.autorefresh else self.files.get(request.path_info)
-        if static_file is not None:
-            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
-        return await self.get_response(request)
