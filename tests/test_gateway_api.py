@@ -8,6 +8,7 @@ import pytest
 
 from advisor.gateway.models import GatewayRequest
 from advisor.hybrid.models import HybridPolicy
+from advisor.runs.models import SpendReservation
 
 from .fake_openai_faults import FaultServer
 from .gateway_helpers import bearer, chat, llm_entry, policy, post_json, slm_entry
@@ -77,6 +78,9 @@ def test_plain_model_answers_with_its_slug_and_cost(client, user, secret, real_p
     # Hosted prices: tokens at the catalogue's prices.
     expected = (body["usage"]["prompt_tokens"] * 2.5 + body["usage"]["completion_tokens"] * 10.0) / 1e6
     assert body["advisor"]["cost_usd"] == pytest.approx(expected)
+    # Its spend went through the one ledger, settled at what it cost.
+    reservation = SpendReservation.objects.get(kind="gateway", subject=f"gateway.gatewayrequest:{GatewayRequest.objects.get().pk}")
+    assert reservation.settled_at is not None and reservation.spent_usd == pytest.approx(expected)
 
 
 def test_fault_slm_failing_sends_the_request_to_the_llm(client, user, secret):
@@ -151,6 +155,7 @@ def test_daily_budget_is_a_429_once_spent_or_reserved(client, user, secret, sett
         smaller = chat(client, secret, "llm-hosted", max_tokens=100)
     assert first.status_code == 200 and spent == pytest.approx(0.0090175)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "budget_exceeded"
+    assert SpendReservation.objects.filter(kind="gateway").order_by("created_at").first().spent_usd == pytest.approx(spent)
     assert 0 < int(refused["Retry-After"]) <= 86400 and "GATEWAY_DAILY_BUDGET_USD" in refused.json()["error"]["message"]
     # What fits in what is left still goes through.
     assert smaller.status_code == 200

@@ -18,7 +18,7 @@ from . import shadow
 from .answering import Outcome, Unanswered, elapsed_ms, plain_answer, policy_answer, whole_text
 from .models import GatewayRequest
 from .routing import Route
-from .spend import spend_reserve, spend_settle, worst_case_usd
+from .spend import billable, billable_worst_usd, spend_reserve, spend_settle, worst_case_usd
 from .telling import advisor_headers, advisor_json, log_fields, usage_json
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,9 @@ def _admit(*, request, route: Route, chat: ChatRequest) -> GatewayRequest:
     models = [policy.slm, policy.llm] if policy else [route.model]
     prompt_text = "".join(message["content"] for message in chat.messages)
     worst = worst_case_usd(models, prompt=prompt_text, max_tokens=chat.max_tokens)
-    return spend_reserve(owner=request.user, token=request.api_token, worst_usd=worst, model_asked=chat.model,
+    billable_worst = billable_worst_usd(models, prompt=prompt_text, max_tokens=chat.max_tokens)
+    return spend_reserve(owner=request.user, token=request.api_token, worst_usd=worst, billable_worst=billable_worst,
+                         model_asked=chat.model,
                          policy=policy, policy_family=policy.family if policy else None,
                          threshold=policy.threshold if policy else None, stream=chat.stream)
 
@@ -95,7 +97,7 @@ async def chat_answer(request, *, route: Route, chat: ChatRequest):
     try:
         text = await whole_text(outcome)
     except Unanswered as exc:
-        await _settle_failed(row.pk, str(exc), started, cost_usd=outcome.cost_usd)
+        await _settle_failed(row.pk, str(exc), started, outcome=outcome)
         return openai_error(str(exc), 502, type="upstream_error", code="upstream_failed")
     total = elapsed_ms(outcome)
     body = wire.completion_json(id=wire.completion_id(), model=chat.model, text=text, finish_reason=_finish(outcome, chat),
@@ -132,7 +134,7 @@ async def _streamed(outcome: Outcome, row_id, chat: ChatRequest):
         text, total = "".join(received), elapsed_ms(outcome)
         # Shielded: a caller who hung up cancels this generator, and its request must still be settled.
         if failed is not None:
-            await asyncio.shield(_settle_failed(row_id, failed, outcome.started, cost_usd=outcome.cost_usd))
+            await asyncio.shield(_settle_failed(row_id, failed, outcome.started, outcome=outcome))
         else:
             await asyncio.shield(_settled(outcome, row_id, chat, text=text, total_ms=total, ttft_ms=ttft_ms))
     if failed is None:
@@ -147,7 +149,7 @@ async def _settled(outcome: Outcome, row_id, chat: ChatRequest, *, text: str, to
     policy = outcome.route.policy
     fields = log_fields(outcome, total_ms=total_ms, ttft_ms=ttft_ms, text_kept=bool(policy and policy.log_text),
                         prompt=chat.prompt, answer_text=text)
-    await sync_to_async(spend_settle)(row_id, cost_usd=outcome.cost_usd, **fields)
+    await sync_to_async(spend_settle)(row_id, cost_usd=outcome.cost_usd, billable=billable(outcome.answers), **fields)
     if outcome.shadow:
         in_background(_shadowed(outcome, row_id, chat))
 
@@ -166,6 +168,8 @@ def _system(chat: ChatRequest) -> str:
     return next((m["content"] for m in chat.messages if m["role"] == "system"), "")
 
 
-async def _settle_failed(row_id, error: str, started: float, *, cost_usd: float = 0.0) -> None:
-    await sync_to_async(spend_settle)(row_id, cost_usd=cost_usd, status=GatewayRequest.Status.FAILED, error=error[:300],
+async def _settle_failed(row_id, error: str, started: float, *, outcome: Outcome | None = None) -> None:
+    answers = outcome.answers if outcome else []
+    await sync_to_async(spend_settle)(row_id, cost_usd=sum(a.cost_usd for a in answers), billable=billable(answers),
+                                      status=GatewayRequest.Status.FAILED, error=error[:300],
                                       total_ms=max(0, round((time.monotonic() - started) * 1000)))

@@ -18,7 +18,6 @@ from advisor.evaluations.models import EvalStatus, Evaluation, EvaluationRun, Ru
 from advisor.hybrid.calibration import Target
 from advisor.hybrid.models import HybridPolicy
 from advisor.hybrid.services import evaluation_calibration, hybrid_policy_version_add
-from advisor.trials.limits import limits_lock
 from advisor.trials.runners import GenerationRequest
 
 from .calls import Answer, Call
@@ -77,8 +76,8 @@ def _run(evaluation: Evaluation, item: SuiteItem, answer: Answer) -> EvaluationR
 def shadow_queue(*, policy: HybridPolicy, prompt: str, system: str, draft: Answer, llm: Answer) -> SuiteItem:
     """Both answers into the review queue (the item keeps the prompt: a reviewer must see it)."""
     with transaction.atomic():
-        limits_lock(policy.owner)  # one writer of the owner's live suites at a time
         evaluation = live_evaluation(policy)
+        Suite.objects.select_for_update().filter(pk=evaluation.suite_id).first()  # one writer of its positions at a time
         top = SuiteItem.objects.filter(suite=evaluation.suite).aggregate(top=Max("position"))["top"]
         item = SuiteItem.objects.create(suite=evaluation.suite, position=0 if top is None else top + 1, prompt=prompt, system=system)
         EvaluationRun.objects.bulk_create([_run(evaluation, item, draft), _run(evaluation, item, llm)])
@@ -101,11 +100,11 @@ def policy_recalibrate(*, policy: HybridPolicy, target: Target | None = None) ->
 
 def shadow_settle(row_id, *, answer: Answer) -> None:
     """The shadow call's cost joins the request's spend; the row says whether it was shadowed."""
-    from django.db.models import F
-
     from .models import GatewayRequest
+    from .spend import billable, spend_add_later
 
-    fields = {"cost_usd": F("cost_usd") + answer.cost_usd, "shadowed": answer.answered}
+    spend_add_later(row_id, cost_usd=answer.cost_usd, billable=billable([answer]))
+    fields = {"shadowed": answer.answered}
     if answer.answered:
         fields["llm_only_cost_usd"] = answer.cost_usd
     GatewayRequest.objects.filter(pk=row_id).update(**fields)

@@ -1,9 +1,11 @@
-"""A gateway request's admission (requests-per-minute and daily budget per API token) and its spend:
-reserved at its worst case when admitted, settled at its cost when it ends.
+"""A gateway request's admission and its spend, through the one spend ledger (advisor/runs/ledger.py):
+its worst case is reserved when it is admitted and settled at its cost when it ends, so the owner's
+daily cap sees gateway requests with trials and evaluations.
 
-The reservation is the decision log's row itself, inserted under the per-user lock the trial limits
-use (advisor/trials/limits.py), so concurrent requests of one token cannot all pass the checks
-before any of them is counted.
+On top of the ledger's per-user cap, each API token has its own limits: requests per minute and a
+daily budget (which counts local models at their machine time too). Both are checked on the
+decision log's rows, inserted in the same transaction as the ledger's reservation, under its
+per-user lock: concurrent requests of one token cannot all pass before any of them is counted.
 """
 
 import datetime
@@ -15,7 +17,11 @@ from django.db.models import Case, F, FloatField, Sum, When
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel
-from advisor.trials.limits import limits_lock, prompt_tokens_upper_bound, worst_case_cost_usd
+from advisor.runs.ledger import (
+    SpendCall, SpendRefused, billable_usd, prompt_tokens_upper_bound, spend_add, spend_reserve as ledger_reserve,
+    spend_settle as ledger_settle, worst_case_cost_usd,
+)
+from advisor.runs.models import SpendKind
 from advisor.trials.pricing import machine_usd_per_hour, this_machine
 
 from .models import GatewayRequest
@@ -52,11 +58,21 @@ def _spent_today(token, day_start) -> float:
     return spent or 0.0
 
 
-def spend_reserve(*, owner, token, worst_usd: float, **row) -> GatewayRequest:
-    """The request's row, holding `worst_usd` against the token's budget; raises Refused."""
+def subject_of(row_id) -> str:
+    return f"gateway.gatewayrequest:{row_id}"
+
+
+def spend_reserve(*, owner, token, worst_usd: float, billable_worst: float, **fields) -> GatewayRequest:
+    """The request's row, holding `worst_usd` against the token's budget and `billable_worst` (the
+    priced models' part) in the ledger; raises Refused."""
     now = timezone.now()
     with transaction.atomic():
-        limits_lock(owner)
+        row = GatewayRequest(owner=owner, api_token=token, reserved_usd=worst_usd, **fields)
+        try:  # takes the per-user lock first
+            ledger_reserve(owner=owner, calls=[SpendCall(kind=SpendKind.GATEWAY, subject=subject_of(row.pk),
+                                                         worst_case_usd=billable_worst)])
+        except SpendRefused as exc:
+            raise Refused(exc.message, retry_after=3600, code="budget_exceeded") from exc
         recent = GatewayRequest.objects.filter(api_token=token, created_at__gt=now - RATE_WINDOW)
         if recent.count() >= settings.GATEWAY_REQUESTS_PER_MINUTE:
             oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
@@ -71,9 +87,30 @@ def spend_reserve(*, owner, token, worst_usd: float, **row) -> GatewayRequest:
             raise Refused(f"This API token's daily budget of ${budget:g} (GATEWAY_DAILY_BUDGET_USD) would be exceeded: "
                           f"${spent:.4f} spent or reserved today, and this request may cost up to ${worst_usd:.4f}. "
                           "It resets at midnight UTC.", retry_after=max(1, wait), code="budget_exceeded")
-        return GatewayRequest.objects.create(owner=owner, api_token=token, reserved_usd=worst_usd, **row)
+        row.save(force_insert=True)
+        return row
 
 
-def spend_settle(row_id, *, cost_usd: float, **fields) -> None:
+def spend_settle(row_id, *, cost_usd: float, billable: float, **fields) -> None:
     """The request ended (answered or not): its cost replaces its reservation."""
-    GatewayRequest.objects.filter(pk=row_id).update(cost_usd=cost_usd, reserved_usd=0.0, **fields)
+    with transaction.atomic():
+        GatewayRequest.objects.filter(pk=row_id).update(cost_usd=cost_usd, reserved_usd=0.0, **fields)
+        spend_add(subject=subject_of(row_id), kind=SpendKind.GATEWAY, usd=billable)
+        ledger_settle(subject=subject_of(row_id))
+
+
+def spend_add_later(row_id, *, cost_usd: float, billable: float) -> None:
+    """A call made after the request settled (a shadow call) joins its spend."""
+    with transaction.atomic():
+        GatewayRequest.objects.filter(pk=row_id).update(cost_usd=F("cost_usd") + cost_usd)
+        spend_add(subject=subject_of(row_id), kind=SpendKind.GATEWAY, usd=billable)
+
+
+def billable_worst_usd(models: list[LanguageModel], *, prompt: str, max_tokens: int) -> float:
+    """The money part of the worst case: the priced models' tokens (the ledger's rule)."""
+    return sum(worst_case_cost_usd(model, prompt_tokens_upper_bound(prompt), max_tokens) for model in models
+               if billable_usd(model, 1.0))
+
+
+def billable(answers) -> float:
+    return sum(billable_usd(answer.model, answer.cost_usd) for answer in answers)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 # What a server or the network can do to a call. Anything else is a bug of ours and must surface as
 # itself (with its traceback in the log), not as "the stream broke off".
 TRANSPORT_ERRORS = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
+CUT_OFF = ("The answer from {where} was cut off: the stream ended without saying the answer was finished; "
+           "the text so far is kept. Try again; if it persists, check the server.")
 # More tokens than any context window holds: a server reporting this is broken.
 ABSURD_TOKENS = 10_000_000
 
@@ -115,6 +117,7 @@ def stream(target: RunTarget, request: GenerationRequest):
     usage = None
     answering = False  # the server has answered 200: a connection error from here on is a broken stream
     logprobs: list[float] = []
+    finish_reason = None
     try:
         response = _create(client, target, request)
         answering = True
@@ -126,6 +129,7 @@ def stream(target: RunTarget, request: GenerationRequest):
                     if choice.delta and choice.delta.content:
                         yield Token(choice.delta.content)
                     logprobs.extend(_token_logprobs(choice))
+                    finish_reason = choice.finish_reason or finish_reason
     except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
         # The details stay in the server log (scrubbed of the key); the user gets words to act on.
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
@@ -133,6 +137,9 @@ def stream(target: RunTarget, request: GenerationRequest):
             raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
                            "(the connection closed mid-stream); the text so far is kept. Try again.") from exc
         raise RunError(user_message(exc, target)) from exc
+    if finish_reason is None:
+        # A stream closed cleanly mid-answer (or a body that was no stream at all) is not an answer.
+        raise RunError(CUT_OFF.format(where=urlparse(target.base_url).hostname))
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
         output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
@@ -180,6 +187,7 @@ async def astream(target: RunTarget, request: GenerationRequest, *, max_retries:
     usage = None
     answering = False
     logprobs: list[float] = []
+    finish_reason = None
     arguments = _arguments(target, request)
     try:
         try:
@@ -197,12 +205,15 @@ async def astream(target: RunTarget, request: GenerationRequest, *, max_retries:
                     if choice.delta and choice.delta.content:
                         yield Token(choice.delta.content)
                     logprobs.extend(_token_logprobs(choice))
+                    finish_reason = choice.finish_reason or finish_reason
     except TRANSPORT_ERRORS as exc:
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
         if answering and not isinstance(exc, (openai.APIStatusError, openai.APITimeoutError)):
             raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
                            "(the connection closed mid-stream). Try again.") from exc
         raise RunError(user_message(exc, target)) from exc
+    if finish_reason is None:
+        raise RunError(CUT_OFF.format(where=urlparse(target.base_url).hostname))
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
         output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
