@@ -19,7 +19,7 @@ from advisor.web.api import AuthProblem, api_user
 
 from . import policies
 from .chat import chat_answer, openai_error
-from .routing import NotRoutable, gateway_route, servable_models
+from .routing import servable_models
 
 log = logging.getLogger(__name__)
 GATEWAY_PREFIX = "/v1/"
@@ -122,11 +122,7 @@ async def chat_completions(request):
         chat = chat_request_parse(body, default_max_tokens=min(256, settings.GATEWAY_MAX_TOKENS), max_tokens_limit=settings.GATEWAY_MAX_TOKENS)
     except BadRequest as exc:
         return openai_error(str(exc), 400, type="invalid_request_error", param=exc.param)
-    try:
-        route = await sync_to_async(gateway_route)(owner=request.user, name=chat.model)
-    except NotRoutable as exc:
-        return openai_error(str(exc), 404, type="invalid_request_error", code="model_not_found", param="model")
-    return await chat_answer(request, route=route, chat=chat)
+    return await chat_answer(request, chat=chat)
 
 
 class TargetIn(Schema):

@@ -17,8 +17,8 @@ from advisor.trials.runners import GenerationRequest, RunError
 from . import shadow
 from .answering import Outcome, Unanswered, elapsed_ms, plain_answer, policy_answer, whole_text
 from .models import GatewayRequest
-from .routing import Route
-from .spend import billable, billable_worst_usd, spend_reserve, spend_settle, worst_case_usd
+from .routing import NotRoutable, Route, gateway_route
+from .spend import Refused, billable, billable_worst_usd, spend_reserve, spend_settle, worst_case_usd
 from .telling import advisor_headers, advisor_json, log_fields, usage_json
 
 log = logging.getLogger(__name__)
@@ -39,14 +39,16 @@ def _generation_request(chat: ChatRequest) -> GenerationRequest:
                              time_limit_s=settings.OPENAI_TIMEOUT_S, conversation=tuple(chat.messages))
 
 
-def _admit(*, request, route: Route, chat: ChatRequest) -> GatewayRequest:
+def _admit(*, request, chat: ChatRequest) -> tuple[Route, GatewayRequest]:
+    """(what `model` names, the request's reserved row): one hop to a thread for both."""
+    route = gateway_route(owner=request.user, name=chat.model)
     policy = route.policy
     models = [policy.slm, policy.llm] if policy else [route.model]
     prompt_text = "".join(message["content"] for message in chat.messages)
     worst = worst_case_usd(models, prompt=prompt_text, max_tokens=chat.max_tokens)
     billable_worst = billable_worst_usd(models, prompt=prompt_text, max_tokens=chat.max_tokens)
-    return spend_reserve(owner=request.user, token=request.api_token, worst_usd=worst, billable_worst=billable_worst,
-                         model_asked=chat.model,
+    return route, spend_reserve(owner=request.user, token=request.api_token, worst_usd=worst, billable_worst=billable_worst,
+                                model_asked=chat.model,
                          policy=policy, policy_family=policy.family if policy else None,
                          threshold=policy.threshold if policy else None, stream=chat.stream)
 
@@ -64,16 +66,14 @@ def _finished(task: asyncio.Task) -> None:
         log.error("A shadow call failed", exc_info=task.exception())
 
 
-async def chat_answer(request, *, route: Route, chat: ChatRequest):
+async def chat_answer(request, *, chat: ChatRequest):
     try:
-        row = await sync_to_async(_admit)(request=request, route=route, chat=chat)
-    except Exception as exc:
-        from .spend import Refused
-
-        if isinstance(exc, Refused):
-            return openai_error(str(exc), 429, type="rate_limit_error" if exc.code == "rate_limit_exceeded" else "insufficient_quota",
-                                code=exc.code, headers={"Retry-After": str(exc.retry_after)})
-        raise
+        route, row = await sync_to_async(_admit)(request=request, chat=chat)
+    except NotRoutable as exc:
+        return openai_error(str(exc), 404, type="invalid_request_error", code="model_not_found", param="model")
+    except Refused as exc:
+        return openai_error(str(exc), 429, type="rate_limit_error" if exc.code == "rate_limit_exceeded" else "insufficient_quota",
+                            code=exc.code, headers={"Retry-After": str(exc.retry_after)})
     started = time.monotonic()
     generation = _generation_request(chat)
     try:
@@ -120,29 +120,32 @@ async def _streamed(outcome: Outcome, row_id, chat: ChatRequest):
     received, ttft_ms, failed = [], None, None
     tokens = outcome.tokens()
     try:
-        async for token in tokens:
-            if ttft_ms is None:
-                ttft_ms = elapsed_ms(outcome)
-            received.append(token)
-            yield wire.sse(wire.chunk_json(id=id, model=chat.model, created=created, delta={"content": token}))
-    except RunError as exc:
-        # Tokens were sent: no model can take over without stitching answers. OpenAI's error event.
-        failed = f"{outcome.answering.model.slug} broke off mid-answer: {exc}"
-        yield wire.sse(wire.error_body(failed, type="upstream_error", code="upstream_failed"))
+        try:
+            async for token in tokens:
+                if ttft_ms is None:
+                    ttft_ms = elapsed_ms(outcome)
+                received.append(token)
+                yield wire.sse(wire.chunk_json(id=id, model=chat.model, created=created, delta={"content": token}))
+        except RunError as exc:
+            # Tokens were sent: no model can take over without stitching answers. OpenAI's error event.
+            failed = f"{outcome.answering.model.slug} broke off mid-answer: {exc}"
+            yield wire.sse(wire.error_body(failed, type="upstream_error", code="upstream_failed"))
+        finally:
+            await tokens.aclose()
+        if failed is None:
+            # The caller has the whole answer at [DONE]; the log is written after it.
+            yield wire.sse(wire.chunk_json(id=id, model=chat.model, created=created, delta={}, finish_reason=_finish(outcome, chat)))
+            last = wire.chunk_json(id=id, model=chat.model, created=created, usage=usage_json(outcome))
+            last["advisor"] = advisor_json(outcome)
+            yield wire.sse(last)
+            yield wire.DONE
     finally:
-        await tokens.aclose()
-        text, total = "".join(received), elapsed_ms(outcome)
         # Shielded: a caller who hung up cancels this generator, and its request must still be settled.
         if failed is not None:
             await asyncio.shield(_settle_failed(row_id, failed, outcome.started, outcome=outcome))
         else:
-            await asyncio.shield(_settled(outcome, row_id, chat, text=text, total_ms=total, ttft_ms=ttft_ms))
-    if failed is None:
-        yield wire.sse(wire.chunk_json(id=id, model=chat.model, created=created, delta={}, finish_reason=_finish(outcome, chat)))
-        last = wire.chunk_json(id=id, model=chat.model, created=created, usage=usage_json(outcome))
-        last["advisor"] = advisor_json(outcome)
-        yield wire.sse(last)
-        yield wire.DONE
+            await asyncio.shield(_settled(outcome, row_id, chat, text="".join(received), total_ms=elapsed_ms(outcome),
+                                          ttft_ms=ttft_ms))
 
 
 async def _settled(outcome: Outcome, row_id, chat: ChatRequest, *, text: str, total_ms: int, ttft_ms: int | None) -> None:
