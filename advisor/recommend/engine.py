@@ -190,11 +190,12 @@ def _own_basis(planning: Planning, assumptions: CostAssumptions) -> str:
 
 
 def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions = CostAssumptions(),
-              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None, power_w: float | None = None) -> Recommendation:
-    """`devices`: the device catalogue (the shipped one when None); `price_usd`, `power_w`: the team's
-    own price and power of one of its devices, replacing the catalogue's."""
+              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None, power_w: float | None = None,
+              rent_usd_per_hour: float | None = None) -> Recommendation:
+    """`devices`: the device catalogue (the shipped one when None); `price_usd`, `power_w`,
+    `rent_usd_per_hour`: the team's own figures for one of its devices, replacing the catalogue's."""
     devices = tuple(devices) if devices is not None else shipped_devices()
-    planning = plan(needs, tuple(models), devices, assumptions, price_usd, power_w)
+    planning = plan(needs, tuple(models), devices, assumptions, price_usd, power_w, rent_usd_per_hour)
     shown = {"slm": tuple(_candidate(c, needs) for c in planning.slm[:MAX_CANDIDATES]),
              "llm": tuple(_candidate(c, needs) for c in planning.llm[:MAX_CANDIDATES])}
     hybrid = planning.hybrid

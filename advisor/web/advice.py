@@ -71,7 +71,8 @@ def recommendation_result(answers: AdvisorAnswers, *, user=None) -> dict:
 
     needs, speed_basis = _on_this_machine(answers, user)
     answer, calibrated = recommend_for(needs, cached_specs(model_specs), answers.assumptions(), user=user, devices=catalogue_devices(),
-                                       price_usd=answers.cleaned_data.get("machine_usd"), power_w=answers.cleaned_data.get("machine_watts"))
+                                       price_usd=answers.cleaned_data.get("machine_usd"), power_w=answers.cleaned_data.get("machine_watts"),
+                                       rent_usd_per_hour=answers.cleaned_data.get("gpu_hour_usd"))
     result = answer.to_dict()
     result["hybrid"]["calibrated"] = calibrated
     result["speed_basis"] = speed_basis
