@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "advisor.machines",
     "advisor.hybrid",
     "advisor.evaluations",
+    "advisor.gateway",
     "advisor.tokens",
     "advisor.web",
 ]
@@ -285,6 +286,20 @@ OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # local runs are in progress at once; see advisor/trials/runners/cores.py).
 LOCAL_RUN_THREADS = int(os.environ.get("LOCAL_RUN_THREADS", os.environ.get("TORCH_THREADS", "0")))
 PREPARED_MODELS_DIR = DATA_DIR / "models"
+
+# The gateway (/v1/, docs/gateway.md): per API token, requests a minute and spend a day (UTC) before
+# a 429; the longest a policy's small model may take over its draft before the large model answers
+# instead; the largest max_tokens a request may ask for.
+GATEWAY_REQUESTS_PER_MINUTE = int(os.environ.get("GATEWAY_REQUESTS_PER_MINUTE", "60"))
+GATEWAY_DAILY_BUDGET_USD = float(os.environ.get("GATEWAY_DAILY_BUDGET_USD", "5"))
+GATEWAY_SLM_TIMEOUT_S = float(os.environ.get("GATEWAY_SLM_TIMEOUT_S", "30"))
+GATEWAY_MAX_TOKENS = int(os.environ.get("GATEWAY_MAX_TOKENS", "1024"))
+# Shadow calls (a policy's shadow sampling) one web process makes at once; the others wait their turn.
+GATEWAY_SHADOW_CONCURRENCY = int(os.environ.get("GATEWAY_SHADOW_CONCURRENCY", "2"))
+# The model-serving process (python -m advisor.serving, started by scripts/run): requests generating
+# at once, and the largest max_tokens it accepts.
+SERVING_PARALLEL = int(os.environ.get("SERVING_PARALLEL", "1"))
+SERVING_MAX_TOKENS = int(os.environ.get("SERVING_MAX_TOKENS", "2048"))
 
 LOGGING = {
     "version": 1,

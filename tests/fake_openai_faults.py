@@ -3,6 +3,7 @@ demand: a 401, a 429 before success, a stream that drops mid-way. Used only for 
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -21,7 +22,8 @@ def sse_chunk(content: str | None = None, usage: dict | None = None, logprob: fl
 
 class FaultServer:
     """Answers each POST with the next scripted reply (the last one repeats):
-    ("status", code, body), or ("stream", words, ending, *extra) with ending "usage", "no_usage", "drop"
+    ("status", code, body), ("sleep", seconds) (answers nothing for that long, then closes: a timeout),
+    or ("stream", words, ending, *extra) with ending "usage", "no_usage", "drop"
     or "no_finish" (the stream ends cleanly, [DONE] included, but no chunk gives a finish reason);
     in `extra`, a dict replaces the usage the server reports (e.g. negative counts) and a list gives
     each word's log-probability."""
@@ -42,6 +44,10 @@ class FaultServer:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 server.requests += 1
                 reply = server.replies.pop(0) if len(server.replies) > 1 else server.replies[0]
+                if reply[0] == "sleep":
+                    time.sleep(reply[1])
+                    self.close_connection = True
+                    return
                 if reply[0] == "status":
                     _, code, body = reply
                     payload = json.dumps(body).encode()
