@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisor.web.api import errors_response, is_uuid, signed_in
 from advisor.web.json_input import BadInput, check_types, read_json_object
-from advisor.web.models import Recommendation
+from advisor.web.sharing import recommendation_of_user
 
 from .exports import evaluation_csv
 from .models import Evaluation, Suite
@@ -74,8 +74,8 @@ def evaluations_api(request):
     if suite is None:
         return errors_response({"suite": ["No such suite."]})
     recommendation = data.get("recommendation")
-    if recommendation and not (is_uuid(recommendation) and Recommendation.objects.filter(pk=recommendation).exists()):
-        return errors_response({"recommendation": ["No such recommendation."]})
+    if recommendation and recommendation_of_user(user, recommendation) is None:
+        return errors_response({"recommendation": ["No such recommendation of yours."]})
     if data.get("requests_per_day") is not None and not 0 <= data["requests_per_day"] <= 10**9:
         return errors_response({"requests_per_day": ["Must be between 0 and 1,000,000,000."]})
     if data.get("judge_max_tokens") is not None and not 1 <= data["judge_max_tokens"] <= 2048:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
+from advisor.web.sharing import recommendation_of_user
 
 from . import charts
 from .api import csv_response, own_evaluation
@@ -121,7 +122,7 @@ def _request_of(request, form) -> EvaluationRequest:
     return EvaluationRequest(
         suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
         temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
-        recommendation_id=str(data["recommendation"]) if data["recommendation"] else None,
+        recommendation_id=str(data["recommendation"]) if recommendation_of_user(request.user, data["recommendation"]) else None,
     )
 
 

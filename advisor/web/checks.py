@@ -17,13 +17,6 @@ def recommendations_of(user):
     return Recommendation.objects.filter(created_by=user).prefetch_related(Prefetch("trials", queryset=own_trials, to_attr="own_trials"))
 
 
-def recommendation_trials(recommendation: Recommendation, user) -> list[Trial]:
-    """The trials that checked this recommendation that this user may see: their own (trials are private)."""
-    if not user.is_authenticated:
-        return []
-    return list(recommendation.trials.filter(owner=user).prefetch_related("runs"))
-
-
 @dataclass(frozen=True)
 class CostAtVolume:
     slug: str
@@ -61,6 +54,6 @@ def trial_costs_at_volume(trial: Trial) -> list[CostAtVolume]:
     return costs_at_volume(trial.recommendation, runs)
 
 
-def compare_recommendation(params) -> Recommendation | None:
-    """The recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
-    return recommendation_for_trial(params.get("rec"))
+def compare_recommendation(params, user) -> Recommendation | None:
+    """The user's recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
+    return recommendation_for_trial(params.get("rec"), user)

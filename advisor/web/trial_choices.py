@@ -95,8 +95,8 @@ def trial_default_models(*, user, wanted: list[str]) -> tuple[list[str], list[st
     return list(dict.fromkeys(keep)), notes
 
 
-def recommendation_for_trial(value: str | None) -> Recommendation | None:
-    """The recommendation a trial checks, from the `rec` the "try these models" link carries."""
-    if not value or not is_uuid(value):
-        return None
-    return Recommendation.objects.filter(pk=value).first()
+def recommendation_for_trial(value: str | None, user) -> Recommendation | None:
+    """The user's recommendation a trial checks, from the `rec` the "try these models" link carries."""
+    from .sharing import recommendation_of_user
+
+    return recommendation_of_user(user, value)
