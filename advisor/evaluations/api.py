@@ -11,7 +11,9 @@ from advisor.web.sharing import recommendation_of_user
 from .exports import evaluation_csv
 from .models import Evaluation, Suite
 from .report import evaluation_figures
-from .services import EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_start, suite_create, vote_record
+from .services import (
+    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_retry, evaluation_start, suite_create, vote_record,
+)
 from .suite_input import item_from
 
 SUITE_TYPES = {"name": str, "description": str, "items": list}
@@ -159,3 +161,19 @@ def evaluation_cancel_api(request, evaluation_id):
     evaluation_cancel(evaluation=evaluation)
     evaluation.refresh_from_db()
     return JsonResponse({"id": str(evaluation.id), "status": evaluation.status})
+
+
+@csrf_exempt
+@require_POST
+@signed_in
+def evaluation_retry_api(request, evaluation_id):
+    """Queue the evaluation's failed runs again (only those) → 202."""
+    evaluation = own_evaluation(request.api_user, evaluation_id)
+    if evaluation is None:
+        return _not_found("evaluation")
+    try:
+        retried = evaluation_retry(evaluation=evaluation)
+    except EvaluationRejected as exc:
+        return errors_response(exc.errors, status=exc.status)
+    return JsonResponse({"id": str(evaluation.id), "status": evaluation.status, "retried": retried,
+                         "url": evaluation.get_absolute_url()}, status=202)

@@ -181,9 +181,10 @@ def evaluation_plan(*, request: EvaluationRequest) -> Plan:
     return plan
 
 
-def _check_limits(owner, plan: Plan) -> None:
+def _check_limits(owner, plan: Plan, *, live: bool = False) -> None:
+    """`live`: the request adds runs to an evaluation already counted as running."""
     unfinished = Evaluation.objects.filter(owner=owner, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).count()
-    if unfinished >= settings.EVAL_MAX_IN_FLIGHT_PER_USER:
+    if not live and unfinished >= settings.EVAL_MAX_IN_FLIGHT_PER_USER:
         raise EvaluationRejected(
             {"models": [f"You have {unfinished} evaluations still running; at most {settings.EVAL_MAX_IN_FLIGHT_PER_USER} may run at once. Wait for one to finish or cancel it."]},
             status=429)
@@ -221,6 +222,40 @@ def evaluation_start(*, owner, request: EvaluationRequest) -> Evaluation:
         for model in plan.models:
             transaction.on_commit(functools.partial(dispatch, evaluation.pk, model.slug))
     return evaluation
+
+
+# --- Retrying failed runs ---------------------------------------------------------------------------------
+
+RUN_RESET = {"status": RunStatus.PENDING, "output": "", "error": "", "attempts": 0, "ttft_ms": None, "total_ms": None,
+             "input_tokens": None, "output_tokens": None, "tokens_per_s": None, "cost_usd": None, "cost_basis": "",
+             "confidence": None, "passed": None, "queued_at": None, "started_at": None, "finished_at": None,
+             "worker_host": "", "worker_pid": None}
+
+
+def evaluation_retry(*, evaluation: Evaluation) -> int:
+    """Queue the evaluation's failed runs again, and only those: each goes back to pending and the
+    evaluation's own dispatcher sends it, under the same limits as a start. Returns how many."""
+    if evaluation.status == EvalStatus.CANCELLED:
+        raise EvaluationRejected({"runs": ["This evaluation was cancelled: start a new one rather than retry it."]})
+    failed = list(EvaluationRun.objects.filter(evaluation=evaluation, status=RunStatus.FAILED).select_related("item", "model__provider"))
+    if not failed:
+        raise EvaluationRejected({"runs": ["No failed runs to retry."]})
+    if missing := sorted({run.model_slug for run in failed if run.model is None}):
+        raise EvaluationRejected({"runs": [f"{', '.join(missing)} left the catalogue; its runs cannot be retried."]})
+    plan = Plan(models=[], judge=None, items=[], repeats=evaluation.repeats, runs=len(failed), judgements=0)
+    for run in failed:
+        tokens = limits.prompt_tokens_upper_bound(run.item.system, run.item.prompt)
+        plan.worst_case_by_model[run.model_slug] = (plan.worst_case_by_model.get(run.model_slug, 0.0)
+                                                    + limits.worst_case_cost_usd(run.model, tokens, evaluation.max_tokens))
+    _check_limits(evaluation.owner, plan, live=not evaluation.finished)
+    with transaction.atomic():
+        retried = EvaluationRun.objects.filter(pk__in=[run.pk for run in failed], status=RunStatus.FAILED).update(**RUN_RESET)
+        Evaluation.objects.filter(pk=evaluation.pk, status__in=[EvalStatus.DONE, EvalStatus.FAILED]).update(
+            status=EvalStatus.QUEUED, finished_at=None)
+        for slug in sorted({run.model_slug for run in failed}):
+            transaction.on_commit(functools.partial(dispatch, evaluation.pk, slug))
+    evaluation.refresh_from_db(fields=["status", "finished_at"])
+    return retried
 
 
 # --- Dispatching runs, a few at a time per model ---------------------------------------------------------

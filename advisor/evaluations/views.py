@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,7 +19,7 @@ from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm
 from .models import Suite
 from .report import evaluation_figures
 from .services import (
-    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_start, evaluations_of, review_next_item,
+    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_retry, evaluation_start, evaluations_of, review_next_item,
     review_order, suite_create, suite_duplicate, suite_update, vote_record,
 )
 from .suite_input import items_as_jsonl
@@ -200,6 +201,19 @@ def evaluation_progress(request, evaluation_id):
 def evaluation_cancel_view(request, evaluation_id):
     evaluation = _own_evaluation(request, evaluation_id)
     evaluation_cancel(evaluation=evaluation)
+    return redirect(evaluation)
+
+
+@login_required
+@require_POST
+def evaluation_retry_view(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    try:
+        retried = evaluation_retry(evaluation=evaluation)
+    except EvaluationRejected as exc:
+        messages.error(request, " ".join(m for found in exc.errors.values() for m in found))
+    else:
+        messages.success(request, f"{retried} failed run{'s' if retried != 1 else ''} queued again; the runs that succeeded are kept.")
     return redirect(evaluation)
 
 
