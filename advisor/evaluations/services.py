@@ -58,9 +58,10 @@ def _check_item_count(items: list[dict]) -> None:
 
 
 @transaction.atomic
-def suite_create(*, owner, name: str, items: list[dict], description: str = "") -> Suite:
+def suite_create(*, owner, name: str, items: list[dict], description: str = "", recommendation=None) -> Suite:
     _check_item_count(items)
-    suite = Suite.objects.create(owner=owner, name=name.strip()[:120] or "My prompts", description=description)
+    suite = Suite.objects.create(owner=owner, name=name.strip()[:120] or "My prompts", description=description,
+                                 recommendation=recommendation)
     _replace_items(suite, items)
     return suite
 
@@ -78,8 +79,9 @@ def suite_update(*, suite: Suite, name: str, items: list[dict], description: str
 
 
 @transaction.atomic
-def suite_duplicate(*, suite: Suite, owner) -> Suite:
-    copy = Suite.objects.create(owner=owner, name=f"{suite.name} (copy)"[:120], description=suite.description, task=suite.task)
+def suite_duplicate(*, suite: Suite, owner, recommendation=None) -> Suite:
+    copy = Suite.objects.create(owner=owner, name=f"{suite.name} (copy)"[:120], description=suite.description, task=suite.task,
+                                recommendation=recommendation)
     SuiteItem.objects.bulk_create([
         SuiteItem(suite=copy, position=item.position, prompt=item.prompt, system=item.system, expected=item.expected,
                   check_kind=item.check_kind, tags=item.tags)
@@ -418,6 +420,56 @@ def review_next_item(*, evaluation: Evaluation, voter) -> SuiteItem | None:
         if EvaluationRun.objects.filter(evaluation=evaluation, item=item, repeat=0, model_slug__in=evaluation.pair, status=RunStatus.DONE).count() == 2:
             return item
     return None
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """What the review queue can still offer one voter, item by item of the pair (first repeat):
+    voted, ready (both answers in, not voted), waiting (an answer still to come) or blocked (a run
+    failed: nothing to compare until it is retried). The queue and the calibration page both say it."""
+
+    voted: int
+    ready: int
+    waiting: int
+    blocked: int
+
+    @property
+    def sentence(self) -> str:
+        parts = [f"{self.voted} voted", f"{self.ready} ready to vote in the review queue"]
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting for an answer")
+        if self.blocked:
+            parts.append(f"{self.blocked} that cannot be voted because a run failed (retry the failed runs to vote on them)")
+        return "Of this evaluation's prompts: " + ", ".join(parts) + "."
+
+
+def review_state(*, evaluation: Evaluation, voter) -> ReviewState:
+    if not evaluation.pair:
+        return ReviewState(0, 0, 0, 0)
+    voted = set(ItemVote.objects.filter(evaluation=evaluation, voter=voter).values_list("item_id", flat=True))
+    statuses: dict[int, list[str]] = {}
+    for item_id, status in EvaluationRun.objects.filter(evaluation=evaluation, repeat=0, model_slug__in=evaluation.pair).values_list("item_id", "status"):
+        statuses.setdefault(item_id, []).append(status)
+    ready = waiting = blocked = 0
+    for item_id, found in statuses.items():
+        if item_id in voted:
+            continue
+        if found.count(RunStatus.DONE) == 2:
+            ready += 1
+        elif RunStatus.FAILED in found or RunStatus.CANCELLED in found:
+            blocked += 1
+        else:
+            waiting += 1
+    return ReviewState(len(voted), ready, waiting, blocked)
+
+
+def suite_for_recommendation(*, user, recommendation) -> Suite | None:
+    """The suite "Check this on your prompts" starts from: the user's latest written for this
+    recommendation, else the sample suite of its task."""
+    if recommendation is None:
+        return None
+    own = Suite.objects.filter(owner=user, recommendation=recommendation).order_by("-created_at").first()
+    return own or Suite.objects.filter(is_sample=True, owner__isnull=True, task=recommendation.answers.get("task")).first()
 
 
 def evaluations_of(user):
