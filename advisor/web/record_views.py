@@ -76,13 +76,17 @@ def recommendation_md(request, rec_id):
     return _markdown_response(saved, decision_record(saved, result=_result_for(saved, request.user)))
 
 
+def _json_response(saved, record) -> JsonResponse:
+    response = JsonResponse(record.as_json())
+    response["Content-Disposition"] = f'attachment; filename="recommendation-{saved.id}.json"'
+    return response
+
+
 @never_cache
 @require_GET
 def recommendation_json(request, rec_id):
     saved = _owned(request, rec_id)
-    response = JsonResponse(decision_record(saved, result=_result_for(saved, request.user)).as_json())
-    response["Content-Disposition"] = f'attachment; filename="recommendation-{saved.id}.json"'
-    return response
+    return _json_response(saved, decision_record(saved, result=_result_for(saved, request.user)))
 
 
 @require_POST
@@ -115,6 +119,13 @@ def shared_recommendation_print(request, token):
 def shared_recommendation_md(request, token):
     saved = _shared(token)
     return _read_only(_markdown_response(saved, decision_record(saved)))
+
+
+@never_cache
+@require_GET
+def shared_recommendation_json(request, token):
+    saved = _shared(token)
+    return _read_only(_json_response(saved, decision_record(saved)))
 
 
 @never_cache

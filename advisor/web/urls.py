@@ -16,6 +16,7 @@ urlpatterns = [
     path("shared/recommendations/<str:token>/", record_views.shared_recommendation, name="shared-recommendation"),
     path("shared/recommendations/<str:token>/print/", record_views.shared_recommendation_print, name="shared-recommendation-print"),
     path("shared/recommendations/<str:token>.md", record_views.shared_recommendation_md, name="shared-recommendation-md"),
+    path("shared/recommendations/<str:token>.json", record_views.shared_recommendation_json, name="shared-recommendation-json"),
     path("trials/", views.trial_history, name="trials"),
     path("trials/new/", views.trial_new, name="trial-new"),
     path("trials/<uuid:trial_id>/", views.trial, name="trial"),
