@@ -12,9 +12,17 @@ from .trial_choices import recommendation_for_trial
 
 
 def recommendations_of(user):
-    """The user's own saved recommendations, newest first, each with the trials of theirs that checked it."""
+    """The user's own saved recommendations, newest first, each with the trials, evaluations and
+    policies of theirs started from it."""
+    from advisor.evaluations.models import Evaluation
+    from advisor.hybrid.models import HybridPolicy
+
     own_trials = Trial.objects.filter(owner=user).prefetch_related("runs", "votes")
-    return Recommendation.objects.filter(created_by=user).prefetch_related(Prefetch("trials", queryset=own_trials, to_attr="own_trials"))
+    return Recommendation.objects.filter(created_by=user).prefetch_related(
+        Prefetch("trials", queryset=own_trials, to_attr="own_trials"),
+        Prefetch("evaluations", queryset=Evaluation.objects.filter(owner=user).select_related("suite"), to_attr="own_evaluations"),
+        Prefetch("hybrid_policies", queryset=HybridPolicy.objects.filter(owner=user).select_related("slm", "llm"), to_attr="own_policies"),
+    )
 
 
 @dataclass(frozen=True)

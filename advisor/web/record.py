@@ -67,6 +67,17 @@ class DecisionRecord:
         return self.result["verdict"]
 
     @property
+    def chosen(self) -> str:
+        """The answer in one line, from the answer's documented fields: the option's first candidate
+        (both kinds' for a hybrid) and its monthly cost."""
+        candidates = self.result.get("candidates") or {}
+        firsts = [candidates[option][0]["name"] for option in (("slm", "llm") if self.verdict == "hybrid" else (self.verdict,))
+                  if candidates.get(option)]
+        cost = (self.result.get("monthly_cost_usd") or {}).get(self.verdict)
+        named = " with ".join(firsts) or "no candidate"
+        return named if cost is None else f"{named}, about ${cost:,.2f} a month"
+
+    @property
     def today_differs(self) -> bool:
         """Asked again today (a changed catalogue), the same answers give another verdict."""
         return bool(self.flips.get("verdict")) and self.flips["verdict"] != self.verdict
