@@ -195,3 +195,15 @@ def test_a_trial_started_by_the_api_keeps_its_recommendation(client, saved):
     bad = client.post("/api/trials", data=json.dumps({"prompt": "hi", "models": ["smollm2-135m-instruct"],
                                                       "recommendation": "not-an-id"}), content_type="application/json")
     assert bad.status_code == 400 and "recommendation" in bad.json()["errors"]
+
+
+def test_the_record_api_takes_the_owners_api_token_and_refuses_anothers(client, saved, other):
+    from django.test import Client
+
+    from advisor.tokens.services import token_create
+
+    _, mine = token_create(owner=saved.created_by, name="ci")
+    _, theirs = token_create(owner=other, name="ci")
+    assert Client().get(f"/api/recommendations/{saved.id}", HTTP_AUTHORIZATION=f"Bearer {mine}").status_code == 200
+    assert Client().get(f"/api/recommendations/{saved.id}", HTTP_AUTHORIZATION=f"Bearer {theirs}").status_code == 404
+    assert Client().get(f"/api/recommendations/{saved.id}").status_code == 404
