@@ -207,3 +207,19 @@ def test_the_record_api_takes_the_owners_api_token_and_refuses_anothers(client, 
     assert Client().get(f"/api/recommendations/{saved.id}", HTTP_AUTHORIZATION=f"Bearer {mine}").status_code == 200
     assert Client().get(f"/api/recommendations/{saved.id}", HTTP_AUTHORIZATION=f"Bearer {theirs}").status_code == 404
     assert Client().get(f"/api/recommendations/{saved.id}").status_code == 404
+
+
+def test_a_shared_trial_does_not_show_its_recommendations_answers_to_its_readers(client, saved, other):
+    from advisor.catalogue.models import LanguageModel
+    from advisor.trials.models import Status, TrialRun
+
+    bundled_model = LanguageModel.objects.get(slug="smollm2-135m-instruct")
+    trial = Trial.objects.create(owner=saved.created_by, prompt="Where is my parcel?", recommendation=saved, shared=True)
+    TrialRun.objects.create(trial=trial, position=0, model=bundled_model, model_slug=bundled_model.slug, model_name=bundled_model.name,
+                            status=Status.DONE, cost_usd=0.001, total_ms=900)
+    owner_page = client.get(trial.get_absolute_url()).content.decode()
+    assert 'data-testid="checks-recommendation"' in owner_page and "3,000 requests a day" in owner_page
+    client.force_login(other)
+    reader_page = client.get(trial.get_absolute_url()).content.decode()
+    assert "Where is my parcel?" in reader_page
+    assert 'data-testid="checks-recommendation"' not in reader_page and "3,000" not in reader_page and str(saved.id) not in reader_page
