@@ -8,7 +8,7 @@ from advisor.trials.models import Trial
 from advisor.trials.pricing import cost_per_1k_requests, monthly_usd
 
 from .models import Recommendation
-from .trial_choices import recommendation_for_trial
+from .sharing import recommendation_of_user
 
 
 def recommendations_of(user):
@@ -64,4 +64,4 @@ def trial_costs_at_volume(trial: Trial) -> list[CostAtVolume]:
 
 def compare_recommendation(params, user) -> Recommendation | None:
     """The user's recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
-    return recommendation_for_trial(params.get("rec"), user)
+    return recommendation_of_user(user, params.get("rec"))

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -17,14 +17,13 @@ from .api import is_uuid
 from .advice import recommendation_create, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
-from .models import Recommendation
 from advisor.trials.pricing import monthly_usd
 
 from .checks import compare_recommendation, recommendations_of
-from .sharing import session_remember
+from .sharing import recommendation_of_user, session_remember
 from .trial_access import VoteRefused, can_view_trial, vote_record
 from .trial_presenter import hidden_trials_q, history_row, present_trial, rerun_models, visible_runs_q
-from .trial_choices import recommendation_for_trial, trial_default_models, trial_model_choices, trial_model_groups
+from .trial_choices import trial_default_models, trial_model_choices, trial_model_groups
 
 
 @require_GET
@@ -91,7 +90,7 @@ def recommendation_list(request):
 @require_http_methods(["GET", "POST"])
 def trial_new(request):
     choices = trial_model_choices()
-    checks = recommendation_for_trial(request.POST.get("rec") or request.GET.get("rec"), request.user)
+    checks = recommendation_of_user(request.user, request.POST.get("rec") or request.GET.get("rec"))
     plan = try_models(checks.result, recommendation=checks) if checks else None
     notes = []
     rerun_blind = False
