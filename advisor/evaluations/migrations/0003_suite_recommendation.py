@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('evaluations', '0001_suites_evaluations_runs_votes'),
+        ('evaluations', '0002_run_status_queued_index'),
         ('web', '0004_recommendation_share_token_flips'),
     ]
 
