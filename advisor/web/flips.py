@@ -131,8 +131,8 @@ def what_would_flip(*, answers: dict, user=None) -> tuple[str, list[Flip]]:
     if isinstance(budget, (int, float)):
         flips += _numeric_flips(
             advisor, base, field="budget_usd_month", answer="budget_usd_month", current=budget, limit=10**9,
-            words=lambda value, up, verdict: (f"With ${value:,} a month or {'more' if up else 'less'} for API spend "
-                                              f"(now ${budget:,.0f}), the advice becomes {_name(verdict)}."))
+            words=lambda value, up, verdict: (f"{'With no money' if value == 0 else f'With ${value:,} a month or ' + ('more' if up else 'less')} "
+                                              f"for API spend (now ${budget:,.0f}), the advice becomes {_name(verdict)}."))
     return base, flips
 
 
