@@ -55,18 +55,26 @@ def _markdown_response(saved, record) -> HttpResponse:
     return response
 
 
+def _owner_page(request, rec_id, template: str, *, read_only: bool):
+    saved = _owned(request, rec_id)
+    return render(request, template, _context(saved, _result_for(saved, request.user), read_only=read_only))
+
+
+def _shared_page(token, request, template: str):
+    saved = _shared(token)
+    return _read_only(render(request, template, _context(saved, saved.result, read_only=True, token=token)))
+
+
 @never_cache
 @require_GET
 def recommendation(request, rec_id):
-    saved = _owned(request, rec_id)
-    return render(request, "web/recommendation.html", _context(saved, _result_for(saved, request.user), read_only=False))
+    return _owner_page(request, rec_id, "web/recommendation.html", read_only=False)
 
 
 @never_cache
 @require_GET
 def recommendation_print(request, rec_id):
-    saved = _owned(request, rec_id)
-    return render(request, "web/recommendation_print.html", _context(saved, _result_for(saved, request.user), read_only=True))
+    return _owner_page(request, rec_id, "web/recommendation_print.html", read_only=True)
 
 
 @never_cache
@@ -103,15 +111,13 @@ def recommendation_share_view(request, rec_id):
 @never_cache
 @require_GET
 def shared_recommendation(request, token):
-    saved = _shared(token)
-    return _read_only(render(request, "web/recommendation.html", _context(saved, saved.result, read_only=True, token=token)))
+    return _shared_page(token, request, "web/recommendation.html")
 
 
 @never_cache
 @require_GET
 def shared_recommendation_print(request, token):
-    saved = _shared(token)
-    return _read_only(render(request, "web/recommendation_print.html", _context(saved, saved.result, read_only=True, token=token)))
+    return _shared_page(token, request, "web/recommendation_print.html")
 
 
 @never_cache
