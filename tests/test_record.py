@@ -223,3 +223,13 @@ def test_a_shared_trial_does_not_show_its_recommendations_answers_to_its_readers
     reader_page = client.get(trial.get_absolute_url()).content.decode()
     assert "Where is my parcel?" in reader_page
     assert 'data-testid="checks-recommendation"' not in reader_page and "3,000" not in reader_page and str(saved.id) not in reader_page
+
+
+def test_an_answer_of_zero_is_kept_when_the_advisor_is_asked_again(db):
+    # A budget of 0 ("no money for API spend") once fell out of the re-asked answers (0 == False).
+    from advisor.web.advice import answers_form_data, answers_query
+
+    answers = LEAD | {"budget_usd_month": 0, "requests_per_day": 0}
+    assert answers_form_data(answers)["budget_usd_month"] == 0 and "budget_usd_month=0" in answers_query(answers)
+    verdict, flips = what_would_flip(answers=answers)
+    assert verdict and all(flip.verdict != verdict for flip in flips)

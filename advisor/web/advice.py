@@ -175,7 +175,8 @@ def _stand_in(option, catalogue, runnable, taken):
 
 def answers_form_data(answers: dict) -> dict:
     """The saved answers (the API's shape) as the advisor form's flat fields."""
-    flat = {key: value for key, value in answers.items() if key not in ("hardware", "assumptions") and value not in (None, False)}
+    # `is`, not `in (None, False)`: 0 == False, and a budget or a volume of 0 is an answer.
+    flat = {key: value for key, value in answers.items() if key not in ("hardware", "assumptions") and value is not None and value is not False}
     flat |= {f"hardware_{key}": value for key, value in answers.get("hardware", {}).items()}
     flat |= answers.get("assumptions", {})
     return flat
