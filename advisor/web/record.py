@@ -173,7 +173,11 @@ def decision_record(saved: Recommendation, *, result: dict | None = None) -> Dec
         record.evaluations = _evaluation_entries(evaluations)
         policies = (HybridPolicy.objects.filter(owner=owner).filter(recommendation=saved) |
                     HybridPolicy.objects.filter(owner=owner, source_evaluation__recommendation=saved))
-        record.policies = _policy_entries(policies.distinct().select_related("slm", "llm", "source_evaluation"), result)
+        # A recalibrated policy keeps its old versions: the record shows each policy at its latest.
+        latest = {}
+        for policy in policies.distinct().select_related("slm", "llm", "source_evaluation").order_by("-version", "-created_at"):
+            latest.setdefault(policy.family or policy.pk, policy)
+        record.policies = _policy_entries(latest.values(), result)
         record.suites = list(Suite.objects.filter(recommendation=saved, owner=owner))
     # A blind trial's models stay unnamed until its vote, here too.
     measured = set(TrialRun.objects.filter(trial__recommendation=saved, trial__owner=owner, status=Status.DONE)

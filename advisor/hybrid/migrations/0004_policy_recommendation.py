@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('hybrid', '0002_policy_source_evaluation_fk'),
+        ('hybrid', '0003_policy_versions'),
         ('web', '0004_recommendation_share_token_flips'),
     ]
 
