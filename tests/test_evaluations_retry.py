@@ -74,3 +74,28 @@ def test_the_report_offers_retry_where_runs_failed(worker, client, user, bundled
     assert client.post(f"/evaluations/{evaluation.id}/retry/").status_code == 302
     wait_for(lambda: Evaluation.objects.get(pk=evaluation.pk).status == EvalStatus.DONE, 120, "the retried run")
     assert EvaluationRun.objects.get(evaluation=evaluation).status == RunStatus.DONE
+
+
+@pytest.mark.django_db
+def test_retry_reserves_the_failed_runs_worst_case_under_the_daily_cap(client, user, settings):
+    from advisor.evaluations import limits
+    from advisor.runs.models import SpendReservation
+
+    hosted = openai_model(slug="paid-llm", base_url="http://127.0.0.1:9/v1", hosted=True, input_price=2.5, output_price=10.0)
+    suite = Suite.objects.create(owner=user, name="One")
+    item = suite.items.create(position=0, prompt="Say hi." * 50)
+    evaluation = Evaluation.objects.create(owner=user, suite=suite, model_slugs=[hosted.slug], status=EvalStatus.FAILED, max_tokens=2000)
+    EvaluationRun.objects.create(evaluation=evaluation, item=item, model=hosted, model_slug=hosted.slug, model_name=hosted.name,
+                                 queue="api", status=RunStatus.FAILED, error="timed out")
+    subject = limits.evaluation_subject(evaluation.pk)
+    SpendReservation.objects.create(owner=user, kind="evaluation", subject=subject, reserved_usd=0.05, spent_usd=0.01,
+                                    settled_at=evaluation.created_at)
+    client.force_login(user)
+    settings.TRIAL_DAILY_SPEND_CAP_USD = 0.02  # the run may cost ~$0.02 at worst: over the cap with the $0.01 spent
+    refused = post(client, f"/api/evaluations/{evaluation.id}/retry")
+    assert refused.status_code == 429 and "daily cap" in refused.json()["errors"]["runs"][0]
+    assert EvaluationRun.objects.get(evaluation=evaluation).status == RunStatus.FAILED
+    settings.TRIAL_DAILY_SPEND_CAP_USD = 5.0
+    assert post(client, f"/api/evaluations/{evaluation.id}/retry").status_code == 202
+    reservation = SpendReservation.objects.get(subject=subject)  # reopened, not a second row
+    assert reservation.settled_at is None and reservation.reserved_usd > reservation.spent_usd == 0.01
