@@ -220,7 +220,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "api"
-# Local-model runs have their own queue so GPU machines can take only those (-Q local).
+# Every task's queue when it is sent without one. Runs are sent to their runtime's queue instead
+# (advisor/runs/registry.py): local-model runs to "local", so GPU machines can take only those (-Q local).
+CELERY_TASK_ROUTES = {"trials.*": {"queue": "api"}, "evaluations.*": {"queue": "api"}}
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY", "2"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -130,8 +130,7 @@ def _execute(run: EvaluationRun) -> None:
         _end(run, spent_usd=failed.measurement.cost_usd, status=RunStatus.FAILED, output=failed.measurement.output,
              error=failure_message(exc, log_as=f"Evaluation run {run.pk}"), total_ms=failed.measurement.total_ms)
         return
-    fields = {name: getattr(measured, name) for name in (
-        "output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "cost_basis", "confidence")}
+    fields = EvaluationRun.measured_fields(measured)
     fields["passed"] = reference_passed(item.check_kind, item.expected, measured.output)
     if measured.timed_out:
         fields |= {"status": RunStatus.FAILED, "error": timed_out_message()}

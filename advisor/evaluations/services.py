@@ -17,6 +17,7 @@ from django.utils import timezone
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.runs import ledger
 from advisor.runs.models import SpendReservation
+from advisor.runs.registry import queue_for
 from advisor.runs.core import worker_gone
 
 from . import judge as judging
@@ -131,10 +132,6 @@ def concurrency_for(model: LanguageModel) -> int:
     if model.provider.kind == Provider.Kind.TRANSFORMERS:
         return max(1, settings.EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL)
     return max(1, settings.EVAL_MAX_CONCURRENCY_PER_MODEL)
-
-
-def queue_for(model: LanguageModel) -> str:
-    return "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
 
 
 def judge_max_tokens(request: EvaluationRequest) -> int:

@@ -89,9 +89,7 @@ def trial_run_execute(*, run_id: int) -> None:
             raise exc
         return
 
-    figures = {name: getattr(measured, name) for name in (
-        "output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
-        "cost_basis", "peak_rss_mb", "confidence")}
+    figures = TrialRun.measured_fields(measured) | {"peak_rss_mb": measured.peak_rss_mb}
     run_speed_record(run=run, measured=measured)  # runtime, precision, the advisor's estimate beside the measurement
     figures |= {"runtime": run.runtime, "precision": run.precision, "predicted_tokens_per_s": run.predicted_tokens_per_s}
     if measured.timed_out:

@@ -33,6 +33,9 @@ class TrialRequest:
     temperature: float = 0.0
     blind: bool = False
     hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column
+    # The saved advice the trial checks (web.Recommendation): attached in the start's own transaction,
+    # so no worker ever prices a run before it knows the recommendation's cost assumptions.
+    recommendation: object | None = None
 
 
 def trial_start(*, owner, request: TrialRequest) -> Trial:
@@ -50,7 +53,7 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
     plan = _hybrid_plan(owner, request)
 
     trial = Trial(owner=owner, prompt=request.prompt, system=request.system, max_tokens=request.max_tokens,
-                  temperature=request.temperature, blind=request.blind)
+                  temperature=request.temperature, blind=request.blind, recommendation=request.recommendation)
     with transaction.atomic():
         try:
             # Reserved first, under the ledger's per-user lock, so concurrent starts cannot all pass.

@@ -20,8 +20,10 @@ def _beat_and_sweep(name: str, queues: list[str], started_at, *, sweep: bool, at
     from advisor.machines.heartbeat import worker_beat
     from advisor.runs.sweep import sweep_every_kind
 
+    from .availability import worker_capabilities
+
     close_old_connections()
-    worker_beat(name=name, queues=queues, started_at=started_at)
+    worker_beat(name=name, queues=queues, started_at=started_at, models=worker_capabilities(queues))
     if sweep and (swept := sweep_every_kind(at_start=at_start)):
         log.warning("The sweep changed %d runs (their worker was gone, no worker took them in time, or they were re-sent)", swept)
 
