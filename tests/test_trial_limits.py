@@ -75,3 +75,26 @@ def test_concurrent_starts_cannot_all_pass_the_in_flight_limit(user, settings, m
         thread.join()
     assert sorted(outcomes) == ["refused"] * 4 + ["started"] * 2
     assert TrialRun.objects.filter(trial__owner=user).count() == 2
+
+
+@pytest.mark.django_db
+def test_local_runs_have_their_own_smaller_cap_per_user(user, settings, bundled_model):
+    settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = 10
+    settings.TRIAL_MAX_LOCAL_RUNS_IN_FLIGHT_PER_USER = 2
+    api_model = openai_model(slug="free-api", base_url="http://127.0.0.1:9/v1")
+    with pytest.raises(limits.LimitExceeded, match="local-model runs still going and asked for 3 more; at most 2"):
+        limits.limits_check(owner=user, planned=[limits.PlannedRun(bundled_model, 10, 10)] * 3)
+    limits.limits_check(owner=user, planned=[limits.PlannedRun(bundled_model, 10, 10)] * 2 + [limits.PlannedRun(api_model, 10, 10)] * 8)
+
+
+@pytest.mark.django_db
+def test_an_api_models_runs_going_for_all_users_are_capped(user, settings, django_user_model):
+    settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL = 3
+    model = openai_model(slug="rate-limited", base_url="http://127.0.0.1:9/v1")
+    other = django_user_model.objects.create_user(username="bo", password="pw-for-tests")
+    trial = Trial.objects.create(owner=other, prompt="x")
+    for position, status in enumerate([Status.QUEUED, Status.RUNNING, Status.DONE]):
+        TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=model.slug, model_name=model.name, status=status)
+    limits.limits_check(owner=user, planned=[limits.PlannedRun(model, 10, 10)])
+    with pytest.raises(limits.LimitExceeded, match="rate-limited already has 2 runs going for all users, its most at once \\(3\\)"):
+        limits.limits_check(owner=user, planned=[limits.PlannedRun(model, 10, 10)] * 2)

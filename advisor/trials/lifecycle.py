@@ -8,6 +8,8 @@ import socket
 
 from django.utils import timezone
 
+from advisor.live import live_channel, live_publish
+
 from .execution import ms
 from .models import Status, TrialRun
 
@@ -28,6 +30,7 @@ def run_claim(run: TrialRun) -> bool:
         worker_host=HOSTNAME, worker_pid=os.getpid(), updated_at=started,
     )
     if claimed:
+        live_publish(live_channel("run", run.pk))
         run.status, run.started_at, run.worker_host, run.worker_pid = Status.RUNNING, started, HOSTNAME, os.getpid()
     return bool(claimed)
 
@@ -42,6 +45,7 @@ def run_save_progress(run: TrialRun, **fields) -> None:
     """Store streamed output; raises RunTakenAway when the run was failed underneath."""
     if not _owned(run).update(updated_at=timezone.now(), **fields):
         raise RunTakenAway(run.pk)
+    live_publish(live_channel("run", run.pk))
 
 
 def run_finish(run: TrialRun, **fields) -> bool:
@@ -52,6 +56,7 @@ def run_finish(run: TrialRun, **fields) -> bool:
     finished = _owned(run).update(finished_at=now, updated_at=now, progress="", **fields)
     if not finished:
         log.warning("Run %s was failed while its worker finished it; it stays failed", run.pk)
+    live_publish(live_channel("run", run.pk))
     return bool(finished)
 
 
@@ -70,4 +75,5 @@ def run_fail(run: TrialRun, message: str, *, unless_started: bool = False, owned
     )
     if failed:
         log.info("Run %s failed: %s", run.pk, message)
+        live_publish(live_channel("run", run.pk))
     return bool(failed)

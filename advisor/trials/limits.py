@@ -7,14 +7,15 @@ worst-case cost, so five concurrent $6 runs cannot all start against a $5 cap.
 """
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from advisor.catalogue.models import LanguageModel
+from advisor.catalogue.models import LanguageModel, Provider
 
 from .models import FINISHED, Status, TrialRun
 
@@ -71,16 +72,38 @@ def spent_today_usd(owner) -> float:
     return total
 
 
+def _in_flight_check(owner, planned: list[PlannedRun]) -> None:
+    """A user's runs going at once, in all and on local models (which share a worker's few core
+    slots), and each API model's runs going at once across all users (its provider's rate limit).
+    The defaults match scripts/run's worker pools (README, "Placing the queues")."""
+    going = Q(status__in=[Status.QUEUED, Status.RUNNING])
+    local = Q(model__provider__kind=Provider.Kind.TRANSFORMERS)
+    counts = TrialRun.objects.filter(going, trial__owner=owner).aggregate(all=Count("pk"), local=Count("pk", filter=local))
+    planned_local = sum(p.model.provider.kind == Provider.Kind.TRANSFORMERS for p in planned)
+    for count, asked, cap, what in ((counts["all"], len(planned), settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER, "runs"),
+                                    (counts["local"], planned_local, settings.TRIAL_MAX_LOCAL_RUNS_IN_FLIGHT_PER_USER, "local-model runs")):
+        if asked and count + asked > cap:
+            raise LimitExceeded({"models": [
+                f"You have {count} {what} still going and asked for {asked} more; at most {cap} may run at once. Wait for them to finish."
+            ]})
+    per_model = Counter(p.model.slug for p in planned if p.model.provider.kind != Provider.Kind.TRANSFORMERS)
+    if not per_model:
+        return
+    going_per_model = dict(TrialRun.objects.filter(going, model_slug__in=per_model).values("model_slug")
+                           .annotate(count=Count("pk")).values_list("model_slug", "count"))
+    cap = settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL
+    for slug, asked in per_model.items():
+        if going_per_model.get(slug, 0) + asked > cap:
+            raise LimitExceeded({"models": [
+                f"{slug} already has {going_per_model.get(slug, 0)} runs going for all users, its most at once ({cap}). Try again in a minute."
+            ]})
+
+
 def limits_check(*, owner, planned: list[PlannedRun]) -> None:
     """Raise LimitExceeded if starting `planned` breaks a limit. Call inside the transaction that
     inserts them (it takes the per-user lock itself)."""
     limits_lock(owner)
-    in_flight = TrialRun.objects.filter(trial__owner=owner, status__in=[Status.QUEUED, Status.RUNNING]).count()
-    cap_runs = settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER
-    if in_flight + len(planned) > cap_runs:
-        raise LimitExceeded({"models": [
-            f"You have {in_flight} runs still going and asked for {len(planned)} more; at most {cap_runs} may run at once. Wait for them to finish."
-        ]})
+    _in_flight_check(owner, planned)
     priced = [p for p in planned if is_priced(p.model)]
     if not priced:
         return

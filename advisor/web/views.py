@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
@@ -19,6 +19,7 @@ from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
 from .paging import page_of
+from .trial_etag import trial_etag
 from advisor.trials.pricing import monthly_usd
 
 from .checks import compare_recommendation, recommendation_trials, recommendations_of
@@ -190,6 +191,7 @@ def trial(request, trial_id):
 
 
 @require_GET
+@condition(etag_func=trial_etag)
 def trial_run(request, trial_id, column):
     """One column, for the page's polling. Addressed by column, not run position: in a blind
     trial the position would tell which model a column holds."""
