@@ -245,5 +245,5 @@ def test_under_wsgi_a_stream_is_stepped_on_its_own_thread(client, user, live_tri
         if parse(chunks) and parse(chunks)[-1]["event"] == "ended":
             break
     names = [e["event"] for e in parse(chunks)]
-    assert names[:2] == ["run-0", "run-1"] and {"after", "ended"} <= set(names)
+    assert names[:2] == ["run-0", "run-1"] and {"after", "ended"} <= set(names), chunks
     assert sum('data-testid="run-metrics"' in e["data"] for e in parse(chunks)) >= 2

@@ -5,7 +5,7 @@ state changes."""
 
 import time
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, StreamingHttpResponse
@@ -32,9 +32,7 @@ def since_of(request) -> int:
 def _stepped(events):
     """An async stream served under WSGI (runserver, the test server): one thread per stream,
     which steps it. Django would otherwise collect the whole (endless) stream before sending it."""
-    async def step():
-        return await anext(events)
-
+    step = markcoroutinefunction(lambda: events.__anext__())
     while True:
         try:
             yield async_to_sync(step)()
