@@ -172,7 +172,7 @@ def main():
     broker = env.get("CELERY_BROKER_URL", "filesystem://")
     with stopped_on_exit() as processes:
         process = subprocess.Popen([str(BIN / "uvicorn"), "advisor.asgi:application", "--port", str(port), "--workers", str(args.workers),
-                                    "--loop", "uvloop", "--http", "httptools", "--no-access-log"],
+                                    "--loop", "uvloop", "--http", "httptools", "--no-access-log", "--timeout-graceful-shutdown", "2"],
                                    cwd=ROOT, env=dict(env, DJANGO_LOG_LEVEL="WARNING"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                    start_new_session=True)
         processes.append(process)
