@@ -30,16 +30,11 @@ def measure(call, repeats: int) -> tuple[float, int, int]:
 
 
 def spend_check(user):
-    """Whatever spend check this tree has: the run ledger's, or the trials' own."""
+    """The spend check every start makes: the run ledger's SQL sum."""
     from django.db import transaction
 
-    try:
-        from advisor.runs import ledger
-    except ImportError:
-        from advisor.trials.limits import spent_today_usd
+    from advisor.runs import ledger
 
-        with transaction.atomic():
-            return spent_today_usd(user)
     with transaction.atomic():
         return ledger.spend_today_usd(user)
 
@@ -66,16 +61,14 @@ def add_trials(user, models, count: int):
                  output="An answer " * 40, ttft_ms=90 + n % 50, total_ms=900 + n % 300, input_tokens=60, output_tokens=120,
                  tokens_per_s=20.0 + n % 7, cost_usd=0.0 if position == 0 else 0.0004)
         for n, trial in enumerate(trials) for position, model in enumerate(models)])
-    try:  # a tree with the spend ledger keeps a settled reservation per priced run
-        from django.utils import timezone
+    # The ledger keeps a settled reservation per priced run, as a start and its end leave it.
+    from django.utils import timezone
 
-        from advisor.runs.models import SpendReservation
+    from advisor.runs.models import SpendReservation
 
-        SpendReservation.objects.bulk_create([
-            SpendReservation(owner=user, kind="trial_run", subject=f"trials.trial:{trial.pk}:1", model_slug=models[1].slug,
-                             reserved_usd=0.001, spent_usd=0.0004, settled_at=timezone.now()) for trial in trials])
-    except ImportError:
-        pass
+    SpendReservation.objects.bulk_create([
+        SpendReservation(owner=user, kind="trial_run", subject=f"trials.trial:{trial.pk}:1", model_slug=models[1].slug,
+                         reserved_usd=0.001, spent_usd=0.0004, settled_at=timezone.now()) for trial in trials])
     winners = {run.trial_id: run for run in TrialRun.objects.filter(trial__in=trials[::2], position=0)}
     Vote.objects.bulk_create([Vote(trial=trial, voter=user, choice="left", winner=winners[trial.pk]) for trial in trials[::2]])
 
