@@ -9,7 +9,6 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
 from advisor.web.sharing import recommendation_of_user
@@ -186,7 +185,7 @@ def evaluation_new(request):
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
     return {
-        "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS,
+        "evaluation": evaluation, "figures": figures,
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
         "progress_by_model": [
@@ -202,16 +201,6 @@ def _report_context(evaluation) -> dict:
 def evaluation_report(request, evaluation_id):
     evaluation = _own_evaluation(request, evaluation_id)
     return render(request, "evaluations/report.html", _report_context(evaluation))
-
-
-@login_required
-@require_GET
-def evaluation_progress(request, evaluation_id):
-    evaluation = _own_evaluation(request, evaluation_id)
-    response = render(request, "evaluations/report.html#live", _report_context(evaluation))
-    if evaluation.finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code  # the report is final
-    return response
 
 
 @login_required

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel
+from advisor.live import live_channel, live_publish
 from advisor.hybrid.cascade import DEFAULT_SIGNAL, RunFigures, cascade_figures, confidence_signal, escalation_decision
 from advisor.runs import ledger
 from advisor.runs.core import heartbeat
@@ -148,6 +149,7 @@ class _Stream:
         if force or now - self.saved_at >= settings.TRIAL_SAVE_EVERY_S:
             if not _running(self.run_id).update(output=self.output, updated_at=timezone.now(), **fields):
                 raise _TakenAway()
+            live_publish(live_channel("run", self.run_id))
             self.saved_at = now
 
     def text(self, output: str, ttft_ms: int | None) -> None:

@@ -8,6 +8,7 @@ import os
 from django.db import transaction
 from django.utils import timezone
 
+from advisor.live import live_channel, live_publish
 from advisor.runs import ledger
 from advisor.runs.core import HOSTNAME
 
@@ -30,6 +31,7 @@ def run_claim(run: TrialRun) -> bool:
         worker_host=HOSTNAME, worker_pid=os.getpid(), updated_at=started,
     )
     if claimed:
+        live_publish(live_channel("run", run.pk))
         run.status, run.started_at, run.worker_host, run.worker_pid = Status.RUNNING, started, HOSTNAME, os.getpid()
     return bool(claimed)
 
@@ -44,6 +46,7 @@ def run_save_progress(run: TrialRun, **fields) -> None:
     """Store streamed output; raises RunTakenAway when the run was failed underneath."""
     if not run_owned(run).update(updated_at=timezone.now(), **fields):
         raise RunTakenAway(run.pk)
+    live_publish(live_channel("run", run.pk))
 
 
 def run_spend_settle(run: TrialRun, *, usd: float = 0.0, kind: str = ledger.SpendKind.TRIAL_RUN, unknown: bool = False) -> None:
@@ -68,6 +71,7 @@ def run_finish(run: TrialRun, **fields) -> bool:
             run_spend_settle(run, usd=ledger.billable_usd(run.model, fields.get("cost_usd")))
     if not finished:
         log.warning("Run %s was failed while its worker finished it; it stays failed", run.pk)
+    live_publish(live_channel("run", run.pk))
     return bool(finished)
 
 
@@ -92,4 +96,5 @@ def run_fail(run: TrialRun, message: str, *, unless_started: bool = False, owned
             run_spend_settle(run, usd=ledger.billable_usd(run.model, cost_usd), unknown=cost_unknown)
     if failed:
         log.info("Run %s failed: %s", run.pk, message)
+        live_publish(live_channel("run", run.pk))
     return bool(failed)

@@ -8,7 +8,7 @@ from django.contrib.auth import authenticate
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_POST
 
 from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
@@ -18,6 +18,7 @@ from .forms import TrialForm, advisor_answers_clean
 from .json_input import BadInput, check_types, read_json_object
 from .json_output import json_response
 from .trial_access import can_view_trial
+from .trial_etag import trial_etag
 from .trial_presenter import present_trial
 
 RECOMMEND_TYPES = {
@@ -214,6 +215,7 @@ def _trial_create(request):
 @csrf_exempt
 @require_GET
 @signed_in
+@condition(etag_func=trial_etag)
 def trial_api(request, trial_id):
     trial = Trial.objects.prefetch_related("runs", "votes").filter(pk=trial_id).first() if is_uuid(trial_id) else None
     if trial is None or not can_view_trial(request.api_user, trial):

@@ -106,13 +106,6 @@ class RunView:
     def cost_basis(self) -> str:
         return "" if self.hidden else self.run.cost_basis
 
-    @property
-    def poll_ms(self) -> int | None:
-        """How soon the page asks again: fast while the run streams, slowly while it waits, never once it ended."""
-        if self.run.finished:
-            return None
-        return settings.TRIAL_POLL_MS if self.run.status == Status.RUNNING else settings.TRIAL_POLL_QUEUED_MS
-
     def figure(self, name: str):
         return None if self.hidden else getattr(self.run, name)
 
@@ -163,9 +156,9 @@ class TrialView:
         return all(rv.finished for rv in self.runs)
 
     @property
-    def after_poll_ms(self) -> int:
-        # The vote appears when the runs end; no hurry, it is not streamed text.
-        return settings.TRIAL_POLL_QUEUED_MS
+    def stamp(self) -> int:
+        """The newest save this view shows (ms since the epoch): where the page's live stream starts."""
+        return max((int(rv.run.updated_at.timestamp() * 1000) for rv in self.runs), default=0)
 
     @property
     def no_vote_reason(self) -> str:

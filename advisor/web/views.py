@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
@@ -18,6 +18,7 @@ from .advice import recommendation_create, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .paging import page_of
+from .trial_etag import trial_etag
 from advisor.trials.pricing import monthly_usd
 
 from .checks import compare_recommendation, recommendations_of
@@ -158,6 +159,7 @@ def trial(request, trial_id):
 
 
 @require_GET
+@condition(etag_func=trial_etag)
 def trial_run(request, trial_id, column):
     """One column, for the page's polling. Addressed by column, not run position: in a blind
     trial the position would tell which model a column holds."""
