@@ -8,7 +8,10 @@ from advisor.recommend import recommend
 from advisor.web.advice import model_specs
 
 from . import judge as judging
+from .answer_diff import answers_marked
 from .models import Evaluation, EvaluationRun, ItemVote, JudgeStatus, JudgeVerdict, RunStatus, Verdict
+from .paired import paired_figures
+from .previous import changes_since_previous
 from .stats import mean, p50_p95, rate
 
 DEFAULT_REQUESTS_PER_DAY = 1000
@@ -145,7 +148,11 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         by_item.setdefault(run.item_id, []).append(run)
     item_rows = []
     for item in items:
+        first_answers = {run.model_slug: run.output for run in by_item.get(item.pk, []) if run.repeat == 0 and run.status == RunStatus.DONE}
+        similarity = (answers_marked(first_answers[pair[0]], first_answers[pair[1]]).similarity
+                      if pair and pair[0] in first_answers and pair[1] in first_answers else None)
         item_rows.append({
+            "pair_similarity": similarity,
             "index": item.position, "id": item.pk, "prompt": item.prompt, "system": item.system, "expected": item.expected,
             "check": item.check_kind if item.expected is not None else None, "tags": item.tags,
             "runs": [run_json(run) for run in by_item.get(item.pk, [])],
@@ -168,6 +175,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         "models": models, "items": item_rows,
         "judge_agreement": agreement | {"both_voted": len(both)},
         "user_votes": len(user_votes), "judge_verdicts": len(judge_votes),
+        "paired": paired_figures(runs=runs, pair=pair, names=names, user_votes=user_votes, judge_votes=judge_votes) if pair else None,
+        "previous": changes_since_previous(evaluation, runs),
     }
     figures["summary"] = summary_sentence(figures)
     return figures
@@ -219,3 +228,26 @@ def summary_sentence(figures: dict) -> str:
     parts.append(f"; p95 latency {_seconds(a['total_ms']['p95'])} vs {_seconds(b['total_ms']['p95'])}")
     parts.append(f" (over {a['total_ms']['count']} and {b['total_ms']['count']} runs).")
     return "".join(parts)
+
+
+MARKED_CHARS = 4000  # longer answers are marked up to here; the rest is shown as it is
+
+
+def answers_side_by_side(figures: dict) -> list[dict]:
+    """Per item, each model's answers in the evaluation's order; the pair's first answers (repeat 0)
+    with the words that differ marked, as (text, differs) parts the page escapes."""
+    pair = figures["model_slugs"][:2] if len(figures["model_slugs"]) >= 2 else None
+    names = {m["model"]: m["name"] for m in figures["models"]}
+    rows = []
+    for item in figures["items"]:
+        runs = sorted(item["runs"], key=lambda r: (figures["model_slugs"].index(r["model"]) if r["model"] in figures["model_slugs"] else 99, r["repeat"]))
+        columns = [{"run": run, "name": names.get(run["model"], run["model"]), "parts": [(run["output"], False)]} for run in runs]
+        firsts = {c["run"]["model"]: c for c in columns if c["run"]["repeat"] == 0 and c["run"]["status"] == RunStatus.DONE}
+        if pair and all(slug in firsts for slug in pair):
+            a, b = (firsts[slug]["run"]["output"] for slug in pair)
+            marked = answers_marked(a[:MARKED_CHARS], b[:MARKED_CHARS])
+            firsts[pair[0]]["parts"] = marked.first + ([(a[MARKED_CHARS:], False)] if len(a) > MARKED_CHARS else [])
+            firsts[pair[1]]["parts"] = marked.second + ([(b[MARKED_CHARS:], False)] if len(b) > MARKED_CHARS else [])
+            firsts[pair[0]]["marked"] = firsts[pair[1]]["marked"] = not marked.identical
+        rows.append({"item": item, "columns": columns})
+    return rows

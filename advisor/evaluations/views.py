@@ -15,7 +15,7 @@ from . import charts
 from .api import csv_response, own_evaluation
 from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm
 from .models import Suite
-from .report import evaluation_figures
+from .report import answers_side_by_side, evaluation_figures
 from .services import (
     EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_start, evaluations_of, review_next_item,
     review_order, suite_create, suite_duplicate, suite_update, vote_record,
@@ -166,7 +166,7 @@ def evaluation_new(request):
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
     return {
-        "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS,
+        "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS, "answers": answers_side_by_side(figures),
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
         "progress_by_model": [
