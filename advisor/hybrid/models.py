@@ -15,6 +15,7 @@ class HybridPolicy(models.Model):
         LLM_SHARE = "llm_share", "Share of requests sent to the large model"
         QUALITY = "quality", "Share of the large model's quality to keep"
         MONTHLY_BUDGET = "monthly_budget", "Monthly budget (USD) at a daily volume"
+        MISS_RATE = "miss_rate", "Share of requests the small model gets wrong and keeps (95 % bound)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hybrid_policies")
