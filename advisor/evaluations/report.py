@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import recommend
-from advisor.web.advice import model_specs
+from advisor.web.advice import model_specs, stand_ins_of
 
 from . import judge as judging
 from .answer_diff import answers_marked
@@ -64,6 +64,15 @@ def predicted_monthly_cost(evaluation: Evaluation, slug: str, input_tokens: floa
     return None, "no estimate: the advisor has no speed figure for this model on your hardware"
 
 
+def candidate_estimate(recommendation, stand_in) -> tuple[float | None, str]:
+    """The advice's own monthly cost for the candidate a stand-in replaced, at the advice's volume."""
+    for candidate in recommendation.result.get("candidates", {}).get(stand_in.option, []):
+        if candidate["slug"] == stand_in.candidate and candidate.get("monthly_cost_usd") is not None:
+            return (round(candidate["monthly_cost_usd"], 2),
+                    f"the advisor's estimate for {stand_in.candidate_name}, the candidate this model stands in for, from the recommendation")
+    return None, f"no estimate: the recommendation has no cost for {stand_in.candidate_name}"
+
+
 def _verdict_side(winner: str | None, first: str, second: str) -> str | None:
     """A stored winner (slug | tie | both_bad) as the CONTRACT's left/right (left: the first model)."""
     if winner is None:
@@ -104,6 +113,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
     pair = evaluation.pair
     names = {run.model_slug: run.model_name for run in runs}
 
+    stand_ins = stand_ins_of(evaluation.recommendation, ran=evaluation.model_slugs)
+    standing_in = {stand_in.stand_in: stand_in for stand_in in stand_ins if stand_in.stand_in}
     models = []
     for slug in evaluation.model_slugs:
         mine = [r for r in runs if r.model_slug == slug]
@@ -112,7 +123,12 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         per_1k = 1000 * cost / len(done) if done else None
         measured_monthly = per_1k * volume * 30 / 1000 if per_1k is not None else None
         mean_in, mean_out = mean(r.input_tokens for r in done), mean(r.output_tokens for r in done)
-        predicted, predicted_basis = predicted_monthly_cost(evaluation, slug, mean_in, mean_out)
+        stand_in = standing_in.get(slug)
+        if stand_in:
+            # The advice priced the candidate, not its stand-in: its estimate is the one to set beside the run.
+            predicted, predicted_basis = candidate_estimate(evaluation.recommendation, stand_in)
+        else:
+            predicted, predicted_basis = predicted_monthly_cost(evaluation, slug, mean_in, mean_out)
         checked = [r for r in done if r.passed is not None]
         entry = {
             "model": slug, "name": names.get(slug, slug), "runs": len(mine), "done": len(done),
@@ -127,6 +143,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
             "reference_rate": rate(sum(bool(r.passed) for r in checked), len(checked)),
             "wins": None, "ties": None, "losses": None, "votes": None, "judge": None,
             "is_slm": False,
+            "stand_in_for": stand_in.candidate if stand_in else None,
+            "stand_in_for_name": stand_in.candidate_name if stand_in else None,
         }
         model = LanguageModel.objects.filter(slug=slug).first()
         entry["is_slm"] = bool(model and model.is_slm)
@@ -175,6 +193,7 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         "models": models, "items": item_rows,
         "judge_agreement": agreement | {"both_voted": len(both)},
         "user_votes": len(user_votes), "judge_verdicts": len(judge_votes),
+        "stand_ins": [stand_in.as_json() for stand_in in stand_ins],
         "paired": paired_figures(runs=runs, pair=pair, names=names, user_votes=user_votes, judge_votes=judge_votes) if pair else None,
         "previous": changes_since_previous(evaluation, runs),
     }
@@ -187,7 +206,7 @@ def run_json(run: EvaluationRun) -> dict:
         "id": run.pk, "model": run.model_slug, "repeat": run.repeat, "status": run.status, "output": run.output,
         "ttft_ms": run.ttft_ms, "total_ms": run.total_ms, "input_tokens": run.input_tokens, "output_tokens": run.output_tokens,
         "tokens_per_s": run.tokens_per_s, "cost_usd": run.cost_usd, "passed": run.passed, "confidence": run.confidence,
-        "attempts": run.attempts, "error": run.error or None,
+        "attempts": run.attempts, "error": run.error or None, "cost_basis": run.cost_basis or None,
     }
 
 
@@ -227,6 +246,7 @@ def summary_sentence(figures: dict) -> str:
             parts.append(f", at {ratio:,.1f}× the cost")
     parts.append(f"; p95 latency {_seconds(a['total_ms']['p95'])} vs {_seconds(b['total_ms']['p95'])}")
     parts.append(f" (over {a['total_ms']['count']} and {b['total_ms']['count']} runs).")
+    parts += [f" {stand_in['sentence']}" for stand_in in figures.get("stand_ins", [])]
     return "".join(parts)
 
 
