@@ -18,7 +18,7 @@ MODEL_FIELDS = (
     "licence", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "quality_source", "task_scores",
     "good_for", "layers", "kv_heads", "head_dim", "hidden_size", "release_date", "source_url",
     "price_source", "active", "task_score_sources", "reasoning_tokens", "reasoning_tokens_source", "batch_discount",
-    "batch_discount_source",
+    "batch_discount_source", "can_judge",
 )
 # Fields a file may leave out (everything else has a model default, or is required).
 NULLABLE_TEXT = {"base_url", "api_key_env", "remote_name", "weights", "runtime", "precision", "licence", "quality_source", "source_url", "price_source",

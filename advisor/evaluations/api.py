@@ -16,7 +16,8 @@ from .suite_input import item_from
 
 SUITE_TYPES = {"name": str, "description": str, "items": list}
 EVALUATION_TYPES = {"suite": str, "models": list, "repeats": int, "max_tokens": int, "temperature": float, "judge": str,
-                    "judge_max_tokens": int, "requests_per_day": int, "recommendation": str}
+                    "judge_max_tokens": int, "requests_per_day": int, "recommendation": str,
+                    "judge_anyway": bool}
 VOTE_TYPES = {"item": int, "winner": str}
 
 
@@ -87,6 +88,7 @@ def evaluations_api(request):
         suite=suite, models=data["models"], repeats=given("repeats", 1), max_tokens=given("max_tokens", 256),
         temperature=given("temperature", 0.0), judge=data.get("judge") or None, judge_max_tokens=data.get("judge_max_tokens"),
         requests_per_day=data.get("requests_per_day"), recommendation_id=recommendation or None,
+        judge_anyway=bool(data.get("judge_anyway")),
     )
     try:
         evaluation = evaluation_start(owner=user, request=evaluation_request)

@@ -64,6 +64,39 @@ def predicted_monthly_cost(evaluation: Evaluation, slug: str, input_tokens: floa
     return None, "no estimate: the advisor has no speed figure for this model on your hardware"
 
 
+def judge_state(evaluation: Evaluation, rows: list[JudgeVerdict], verdicts: dict, runs: list[EvaluationRun], items: int) -> dict | None:
+    """Whether the judge is able to judge, and why items have no judge verdict, in figures and words."""
+    if not evaluation.judge_slug:
+        return None
+    judge = evaluation.judge
+    name = judge.name if judge else evaluation.judge_slug
+    able = bool(judge and judge.can_judge)
+    readable = sum(1 for v in verdicts.values() if v != judging.UNPARSED)
+    unparsed = [r for r in rows if r.status == JudgeStatus.DONE and r.winner == judging.UNPARSED]
+    failed = [r for r in rows if r.status == JudgeStatus.FAILED]
+    waiting = {r.item_id for r in rows if r.status in (JudgeStatus.QUEUED, JudgeStatus.RUNNING)}
+    asked = {r.item_id for r in rows}
+    pair = evaluation.pair or ()
+    failed_run_items = {r.item_id for r in runs if r.model_slug in pair and r.status in (RunStatus.FAILED, RunStatus.CANCELLED)} - asked
+    reasons = []
+    if unparsed:
+        reasons.append(f"{name} answered without a readable verdict ([[A]], [[B]] or [[C]]) {len(unparsed)} time{'s' if len(unparsed) != 1 else ''} of {len(rows)}"
+                       + ("" if able else f": the catalogue does not mark it able to judge, and models this small rarely follow the verdict format. "
+                                         "Choose a larger judge, or vote in the review queue") + ".")
+    if failed:
+        reasons.append(f"{len(failed)} judge call{'s' if len(failed) != 1 else ''} failed: {failed[0].error or 'no reason recorded'}")
+    if failed_run_items:
+        reasons.append(f"{len(failed_run_items)} item{'s' if len(failed_run_items) != 1 else ''} cannot be judged: a model's run on {'them' if len(failed_run_items) != 1 else 'it'} failed.")
+    if waiting:
+        reasons.append(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} still waiting for the judge.")
+    unasked = items - len(asked) - len(failed_run_items)
+    if unasked > 0 and not evaluation.finished:
+        reasons.append(f"{unasked} item{'s' if unasked != 1 else ''} not judged yet: the judge is asked once both answers are in.")
+    return {"judge": evaluation.judge_slug, "name": name, "able_to_judge": able, "items": items, "items_with_verdict": readable,
+            "judgements": len(rows), "unparsed": len(unparsed), "failed": len(failed), "waiting": len(waiting),
+            "items_with_failed_runs": len(failed_run_items), "reasons": reasons}
+
+
 def candidate_estimate(recommendation, stand_in) -> tuple[float | None, str]:
     """The advice's own monthly cost for the candidate a stand-in replaced, at the advice's volume."""
     for candidate in recommendation.result.get("candidates", {}).get(stand_in.option, []):
@@ -101,7 +134,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
     user_votes = {v.item_id: v.winner for v in ItemVote.objects.filter(evaluation=evaluation, voter_id=evaluation.owner_id)}
     by_item_order: dict[int, list[str]] = {}
     rationale: dict[int, list[dict]] = {}
-    for verdict in JudgeVerdict.objects.filter(evaluation=evaluation).order_by("order"):
+    judge_rows = list(JudgeVerdict.objects.filter(evaluation=evaluation).order_by("order"))
+    for verdict in judge_rows:
         if verdict.status == JudgeStatus.DONE:
             by_item_order.setdefault(verdict.item_id, []).append(verdict.winner)
         rationale.setdefault(verdict.item_id, []).append(
@@ -192,6 +226,7 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         "recommendation": str(evaluation.recommendation_id) if evaluation.recommendation_id else None,
         "models": models, "items": item_rows,
         "judge_agreement": agreement | {"both_voted": len(both)},
+        "judge_state": judge_state(evaluation, judge_rows, judge_votes, runs, len(items)),
         "user_votes": len(user_votes), "judge_verdicts": len(judge_votes),
         "stand_ins": [stand_in.as_json() for stand_in in stand_ins],
         "paired": paired_figures(runs=runs, pair=pair, names=names, user_votes=user_votes, judge_votes=judge_votes) if pair else None,

@@ -106,14 +106,22 @@ def suite_duplicate_view(request, suite_id):
 # --- Evaluations ----------------------------------------------------------------------------------------
 
 
-def _model_choices():
-    models = LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name")
-    return [(m.slug, f"{m.name}{'' if m.runnable_here else ' (not set up here)'}") for m in models]
+def _catalogue_models():
+    return list(LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name"))
 
 
 def _evaluation_form(request, data):
     suites = [(str(s.id), f"{s.name}{' (sample)' if s.is_sample else ''}") for s in Suite.objects.visible_to(request.user)]
-    return EvaluationForm(data, suites=suites, model_choices=_model_choices())
+    models = _catalogue_models()
+
+    def label(m, judging=False):
+        notes = ([] if m.runnable_here else ["not set up here"]) + (["too small to judge"] if judging and not m.can_judge else [])
+        return f"{m.name} ({'; '.join(notes)})" if notes else m.name
+
+    # Able judges first: the ones worth choosing.
+    judges = sorted(models, key=lambda m: not m.can_judge)
+    return EvaluationForm(data, suites=suites, model_choices=[(m.slug, label(m)) for m in models],
+                          judge_choices=[(m.slug, label(m, judging=True)) for m in judges])
 
 
 def _request_of(request, form) -> EvaluationRequest:
@@ -121,7 +129,7 @@ def _request_of(request, form) -> EvaluationRequest:
     return EvaluationRequest(
         suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
         temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
-        recommendation_id=str(data["recommendation"]) if data["recommendation"] else None,
+        recommendation_id=str(data["recommendation"]) if data["recommendation"] else None, judge_anyway=data["judge_anyway"],
     )
 
 
