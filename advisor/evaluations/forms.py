@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.web.forms import FiniteFloatField
 
 from .suite_input import ItemsInvalid, items_from_jsonl, items_from_lines, items_from_upload
@@ -57,7 +58,7 @@ class EvaluationForm(forms.Form):
     suite = forms.ChoiceField()
     models = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, help_text="Two or more; the first two are compared in the review queue and by the judge")
     repeats = forms.IntegerField(min_value=1, max_value=5, initial=1)
-    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=128)
+    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=DEFAULT_MAX_TOKENS)
     temperature = FiniteFloatField(min_value=0, max_value=2, initial=0.0)
     judge = forms.ChoiceField(required=False, help_text="A catalogue model that grades each pair, asked in both orders. "
                                                         "Models too small to judge are marked: their verdicts are mostly unreadable")

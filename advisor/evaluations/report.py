@@ -3,8 +3,11 @@ to the advisor's estimate, reference checks, win rates with intervals), per item
 
 from dataclasses import replace
 
+from django.conf import settings
+
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import recommend
+from advisor.trials.lifecycle import elapsed_ms
 from advisor.web.advice import model_specs, stand_ins_of
 
 from . import judge as judging
@@ -216,10 +219,13 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
             },
         })
     finished = sum(r.status in (RunStatus.DONE, RunStatus.FAILED) for r in runs)
+    running = [{"model": r.model_slug, "name": names.get(r.model_slug, r.model_slug), "item": r.item.position, "repeat": r.repeat,
+                "elapsed_ms": elapsed_ms(r), "tokens_so_far": r.output_tokens or 0}
+               for r in runs if r.status == RunStatus.RUNNING]
     figures = {
         "id": str(evaluation.id), "status": evaluation.status, "done": sum(r.status == RunStatus.DONE for r in runs),
         "failed": sum(r.status == RunStatus.FAILED for r in runs), "cancelled": sum(r.status == RunStatus.CANCELLED for r in runs),
-        "finished": finished, "total": len(runs), "suite": str(evaluation.suite_id), "suite_name": evaluation.suite.name,
+        "finished": finished, "total": len(runs), "running": running, "run_time_limit_s": settings.TRIAL_SOFT_TIME_LIMIT_S, "suite": str(evaluation.suite_id), "suite_name": evaluation.suite.name,
         "model_slugs": evaluation.model_slugs, "repeats": evaluation.repeats, "max_tokens": evaluation.max_tokens,
         "temperature": evaluation.temperature, "judge": evaluation.judge_slug or None, "requests_per_day": volume,
         "worst_case_cost_usd": evaluation.worst_case_cost_usd,
@@ -242,6 +248,7 @@ def run_json(run: EvaluationRun) -> dict:
         "ttft_ms": run.ttft_ms, "total_ms": run.total_ms, "input_tokens": run.input_tokens, "output_tokens": run.output_tokens,
         "tokens_per_s": run.tokens_per_s, "cost_usd": run.cost_usd, "passed": run.passed, "confidence": run.confidence,
         "attempts": run.attempts, "error": run.error or None, "cost_basis": run.cost_basis or None,
+        "elapsed_ms": elapsed_ms(run),  # while running; output_tokens then counts the tokens streamed so far
     }
 
 

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.trials.lifecycle import HOSTNAME  # noqa: F401  (execution imports it from here)
 from advisor.trials.models import TrialRun
@@ -96,7 +97,7 @@ class EvaluationRequest:
     suite: Suite
     models: list[str]
     repeats: int = 1
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     judge: str | None = None
     judge_max_tokens: int | None = None

@@ -10,6 +10,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
+from advisor.trials.reply_length import max_tokens_default
+from advisor.web.api import is_uuid
+from advisor.web.models import Recommendation
 
 from . import charts
 from .api import csv_response, own_evaluation
@@ -153,7 +156,8 @@ def evaluation_new(request):
             else:
                 return redirect(evaluation)
     else:
-        initial = {"repeats": 1, "max_tokens": 128, "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
+        checks = Recommendation.objects.filter(pk=request.GET["recommendation"]).first() if is_uuid(request.GET.get("recommendation", "")) else None
+        initial = {"repeats": 1, "max_tokens": max_tokens_default(checks), "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
         initial["models"] = request.GET.getlist("models") or ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
         if "suite" not in initial:
             first = Suite.objects.visible_to(request.user).filter(owner=request.user).first() or Suite.objects.visible_to(request.user).first()

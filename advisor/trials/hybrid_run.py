@@ -26,6 +26,7 @@ from . import execution, runners
 from .execution import ms
 from .lifecycle import HOSTNAME
 from .models import Status, TrialRun
+from .running import timed_out_message
 from .sweep import run_fail_if_its_worker_is_gone
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ def _failure_message(exc: BaseException) -> str:
     if isinstance(exc, runners.RunError):
         return str(exc)
     if isinstance(exc, SoftTimeLimitExceeded):
-        return f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. Lower max tokens."
+        return timed_out_message()
     # The type only: an exception's text may carry anything, a key included.
     return f"The run failed unexpectedly on the worker ({type(exc).__name__}). Try again; if it persists, tell an admin."
 
@@ -262,7 +263,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
             output_tokens=cascade.output_tokens, tokens_per_s=slm_measured.tokens_per_s, cost_usd=cascade.cost_usd,
             cost_basis=f"{slm.name}: {slm_measured.cost_basis}"[:200], peak_rss_mb=slm_measured.peak_rss_mb,
             runtime=run.runtime, precision=run.precision, predicted_tokens_per_s=run.predicted_tokens_per_s,
-            error="Timed out; the text so far is kept." if slm_measured.timed_out else "",
+            error=timed_out_message() if slm_measured.timed_out else "",
         )
         return
 
@@ -296,7 +297,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         cost_usd=cascade.cost_usd,
         cost_basis=f"both models: {slm.name} ${slm_measured.cost_usd or 0:.6f} + {llm.name} ${llm_measured.cost_usd or 0:.6f}"[:200],
         peak_rss_mb=slm_measured.peak_rss_mb,
-        error="Timed out; the text so far is kept. Lower max tokens." if llm_measured.timed_out else "",
+        error=timed_out_message() if llm_measured.timed_out else "",
     )
 
 

@@ -24,9 +24,11 @@ UNEXPECTED = "The run failed unexpectedly on the worker ({kind}). Try again; if 
 
 
 def timed_out_message() -> str:
+    """The one wording of the one time limit, whichever way a run is reached (trial, evaluation,
+    judge call, hybrid column; local or over HTTP)."""
     return (
-        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
-        "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
+        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S:g} s, the time limit of every run (TRIAL_SOFT_TIME_LIMIT_S); "
+        "the text so far is kept. Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
     )
 
 
@@ -37,11 +39,13 @@ class _Progress:
     def __init__(self, run: TrialRun):
         self.run = run
         self.saved_at = 0.0
+        self.tokens = 0  # streamed so far, shown while the run goes on; the final count replaces it
         # The stream-lag benchmark compares these wall-clock times with when text shows on screen.
         self.trace = open(settings.TRIAL_TOKEN_TRACE, "a") if settings.TRIAL_TOKEN_TRACE else None
 
     def text(self, output: str, ttft_ms: int | None) -> None:
         self.run.output = output
+        self.tokens += 1
         if self.trace:
             self.trace.write(f"{self.run.pk} {time.time():.4f} {len(output)}\n")
             self.trace.flush()
@@ -56,7 +60,7 @@ class _Progress:
     def save(self, force: bool = False, **fields) -> None:
         now = time.monotonic()
         if force or now - self.saved_at >= settings.TRIAL_SAVE_EVERY_S:
-            run_save_progress(self.run, output=self.run.output, **fields)
+            run_save_progress(self.run, output=self.run.output, **({"output_tokens": self.tokens} if self.tokens else {}), **fields)
             self.saved_at = now
 
 

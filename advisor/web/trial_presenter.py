@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
+from advisor.trials.lifecycle import elapsed_ms
 from advisor.trials.models import Status, Trial, TrialRun, Vote
 
 from .advice import stand_ins_of
@@ -110,6 +111,14 @@ class RunView:
         return "" if self.hidden else self.run.cost_basis
 
     @property
+    def elapsed_ms(self) -> int | None:
+        return elapsed_ms(self.run)
+
+    @property
+    def time_limit_s(self) -> float:
+        return settings.TRIAL_SOFT_TIME_LIMIT_S
+
+    @property
     def poll_ms(self) -> int | None:
         """How soon the page asks again: fast while the run streams, slowly while it waits, never once it ended."""
         if self.run.finished:
@@ -139,6 +148,8 @@ class RunView:
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
             "runtime": self.figure("runtime") or None, "precision": self.figure("precision") or None,
             "stand_in_for": self.stand_in.candidate if self.stand_in else None,
+            # While running: how long so far, and output_tokens counts the tokens streamed so far.
+            "elapsed_ms": self.elapsed_ms,
         }
         if run.is_hybrid:
             out |= self.hybrid

@@ -9,6 +9,7 @@ from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
+from advisor.trials.reply_length import max_tokens_default
 from advisor.trials import stats
 from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
@@ -147,7 +148,7 @@ def trial_new(request):
         selected = request.POST.getlist("models")
     else:
         selected, notes = trial_default_models(user=request.user, wanted=request.GET.getlist("models"))
-        initial = {"models": selected}
+        initial = {"models": selected, "max_tokens": max_tokens_default(checks)}
         if rerun := request.GET.get("rerun"):
             source = Trial.objects.filter(pk=rerun, owner=request.user).prefetch_related("runs", "votes").first() if is_uuid(rerun) else None
             if source:
