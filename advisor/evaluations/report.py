@@ -8,6 +8,7 @@ from django.conf import settings
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import recommend
 from advisor.trials.lifecycle import elapsed_ms
+from advisor.trials.pricing import is_machine_priced, monthly_busy_and_idle
 from advisor.web.advice import model_specs, stand_ins_of
 
 from . import judge as judging
@@ -185,6 +186,11 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         }
         model = LanguageModel.objects.filter(slug=slug).first()
         entry["is_slm"] = bool(model and model.is_slm)
+        mean_ms = mean(r.total_ms for r in done)
+        entry["monthly_busy_and_idle_usd"], entry["monthly_busy_and_idle_basis"] = (
+            monthly_busy_and_idle(seconds_per_request=mean_ms / 1000 if mean_ms is not None else None, requests_per_day=volume,
+                                  recommendation=evaluation.recommendation)
+            if model and is_machine_priced(model) else (None, ""))
         if pair and slug in pair:
             other = pair[1] if slug == pair[0] else pair[0]
             votes = _pair_counts(user_votes, slug, other)

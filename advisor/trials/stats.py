@@ -8,6 +8,8 @@ import statistics
 from dataclasses import dataclass
 
 from .models import Status, TrialRun, Vote
+from advisor.catalogue.models import LanguageModel
+
 from .pricing import cost_per_1k_requests
 
 
@@ -22,6 +24,7 @@ class ModelStats:
     median_total_ms: float | None
     cost_per_1k_requests_usd: float | None
     priced_runs: int = 0  # the done runs with a cost, that the cost per 1,000 is over
+    mean_total_ms: float | None = None  # the busy time a month of local work is priced from
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class PairStats:
     b_wins: int
     ties: int
     both_bad: int
+    a_name: str = ""  # the catalogue names, for people; a and b are slugs
+    b_name: str = ""
 
     @property
     def a_win_rate(self) -> float | None:
@@ -63,6 +68,7 @@ def model_stats(slug: str, *, runs=None) -> ModelStats:
         # Unrounded: runs cost fractions of a cent, and rounding first showed them as $0.0.
         cost_per_1k_requests_usd=cost_per_1k_requests(costs),
         priced_runs=len(costs),
+        mean_total_ms=statistics.mean(totals) if (totals := [r["total_ms"] for r in done if r["total_ms"] is not None]) else None,
     )
 
 
@@ -87,4 +93,6 @@ def pair_stats(a: str, b: str, *, votes=None) -> PairStats:
         elif vote.choice in ("tie", "both_bad") and sorted(slugs) == sorted([a, b]):
             total += 1
             counts[vote.choice] += 1
-    return PairStats(a=a, b=b, votes=total, a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"])
+    names = dict(LanguageModel.objects.filter(slug__in=[a, b]).values_list("slug", "name"))
+    return PairStats(a=a, b=b, votes=total, a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"],
+                     a_name=names.get(a, a), b_name=names.get(b, b))
