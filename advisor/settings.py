@@ -57,12 +57,13 @@ INSTALLED_APPS = [
     "advisor.machines",
     "advisor.hybrid",
     "advisor.evaluations",
+    "advisor.tokens",
     "advisor.web",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "advisor.web.middleware.StaticFiles",
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
@@ -70,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session's user: a valid `Authorization: Bearer` token replaces it (advisor/tokens/middleware.py).
+    "advisor.tokens.middleware.bearer_token_authentication",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -78,6 +81,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "advisor.urls"
+# Threads per web process for the site's sync views (advisor/asgi.py hands them to the WSGI application).
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "8"))
 WSGI_APPLICATION = "advisor.wsgi.application"
 ASGI_APPLICATION = "advisor.asgi.application"
 

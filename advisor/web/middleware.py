@@ -1,15 +1,18 @@
-"""Site-wide response rules: every /api/ error is JSON, and dynamic answers are never kept by shared caches."""
+"""Site-wide response rules: every /api/ error is JSON, and dynamic answers are never kept by shared
+caches. Each also runs in the async chain (advisor/asgi.py) without a hop to a thread."""
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 API_PREFIX = "/api/"
 # Headers a replaced error answer keeps: they tell the client what to do next.
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 REASONS = {
     400: "The request is malformed.",
-    401: "Sign in, or send HTTP Basic credentials.",
+    401: "Sign in, or send an API token (Authorization: Bearer) or HTTP Basic credentials.",
     403: "Not allowed.",
     404: "No such API endpoint or object.",
     405: "This endpoint does not take that method.",
@@ -18,15 +21,51 @@ REASONS = {
 }
 
 
-class ApiErrorsAsJson:
+def _follow_chain(middleware, get_response) -> None:
+    """Makes `middleware` async when the handler after it is (Django then awaits it)."""
+    middleware.get_response = get_response
+    middleware.is_async = iscoroutinefunction(get_response)
+    if middleware.is_async:
+        markcoroutinefunction(middleware)
+
+
+class ResponseRule:
+    """A middleware that only rewrites the response (`respond`), in the sync chain and in the async
+    one (advisor/asgi.py's async paths) alike: an async request never hops to a thread for it."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response):
+        _follow_chain(self, get_response)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
+        return self.respond(request, self.get_response(request))
+
+    async def _acall(self, request):
+        return self.respond(request, await self.get_response(request))
+
+
+class StaticFiles(WhiteNoiseMiddleware):
+    """WhiteNoise on the site's (sync) requests. The async paths (/v1/…, …/events) never name a
+    static file, so there it passes the request on rather than make Django run it in a thread."""
+
+    async_capable = True
+
+    def __init__(self, get_response):
+        super().__init__(get_response)
+        _follow_chain(self, get_response)
+
+    def __call__(self, request):
+        return self.get_response(request) if self.is_async else super().__call__(request)
+
+
+class ApiErrorsAsJson(ResponseRule):
     """An /api/ client always gets JSON, also for the errors Django answers itself (unknown URL,
     wrong method, CSRF failure, an unexpected exception): `{"errors": {"request": ["..."]}}`."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
+    def respond(self, request, response):
         if not request.path.startswith(API_PREFIX) or response.status_code < 400:
             return response
         if response.get("Content-Type", "").startswith("application/json"):
@@ -39,15 +78,11 @@ class ApiErrorsAsJson:
         return replaced
 
 
-class PrivateCacheControl:
+class PrivateCacheControl(ResponseRule):
     """`Cache-Control: private` on every page and API answer (static files are served before this):
     pages show a user's trials, votes and name, and a shared proxy must never hand them to someone else."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
+    def respond(self, request, response):
         patch_cache_control(response, private=True)
         return response
 
