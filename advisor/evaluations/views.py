@@ -76,7 +76,12 @@ def suite_new(request):
 @require_GET
 def suite_detail(request, suite_id):
     suite = _visible_suite(request, suite_id)
-    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user)})
+    items = list(suite.items.all())
+    systems = {item.system for item in items}
+    # One system prompt for every row is shown once, not repeated down the page.
+    shared_system = systems.pop() if len(systems) == 1 and len(items) > 1 else ""
+    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": items, "editable": suite.editable_by(request.user),
+                                                             "shared_system": shared_system})
 
 
 @login_required

@@ -10,8 +10,10 @@ PERCENT_KINDS = ("quality", "llm_share", "miss_rate")
 class CalibrationTargetForm(forms.Form):
     """What the owner asks of the cascade. Shares and quality are typed in percent; a budget in dollars."""
 
-    slm = forms.ChoiceField(label="Small model (answers first)")
-    llm = forms.ChoiceField(label="Large model (takes the hard ones)")
+    # Radio buttons, not drop-downs: a closed <select> shows one line, which cut two long model names
+    # to the same "SmolLM2 135M In…" on a phone; a label wraps.
+    slm = forms.ChoiceField(label="Small model (answers first)", widget=forms.RadioSelect)
+    llm = forms.ChoiceField(label="Large model (takes the hard ones)", widget=forms.RadioSelect)
     target_kind = forms.ChoiceField(label="Target", choices=[
         ("quality", "Keep this much of the large model's quality (%)"),
         ("llm_share", "Send at most this share of requests to the large model (%)"),
