@@ -4,6 +4,7 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,6 +14,7 @@ from advisor.catalogue.models import LanguageModel
 from advisor.trials.reply_length import max_tokens_default
 from advisor.web.api import is_uuid
 from advisor.web.models import Recommendation
+from advisor.web.paging import page_of
 
 from . import charts
 from .api import csv_response, own_evaluation
@@ -54,7 +56,9 @@ def _add_errors(form, errors: dict) -> None:
 @login_required
 @require_GET
 def suite_list(request):
-    return render(request, "evaluations/suite_list.html", {"suites": Suite.objects.visible_to(request.user).prefetch_related("items")})
+    # A count (GROUP BY) drops the model's default order: name it again.
+    suites = Suite.objects.visible_to(request.user).annotate(item_count=Count("items")).order_by("-is_sample", "name", "pk")
+    return render(request, "evaluations/suite_list.html", {"page": page_of(request, suites)})
 
 
 @login_required
@@ -144,7 +148,7 @@ def _request_of(request, form) -> EvaluationRequest:
 @login_required
 @require_GET
 def evaluation_list(request):
-    return render(request, "evaluations/evaluation_list.html", {"evaluations": evaluations_of(request.user)[:200]})
+    return render(request, "evaluations/evaluation_list.html", {"page": page_of(request, evaluations_of(request.user))})
 
 
 @login_required
