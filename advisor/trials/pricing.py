@@ -10,6 +10,7 @@ busy and idle (`monthly_busy_and_idle`), from the busy time measured per request
 """
 
 import functools
+import math
 from dataclasses import replace
 
 from advisor.recommend import CostAssumptions, Hardware
@@ -105,11 +106,10 @@ def is_machine_priced(model) -> bool:
 
 
 def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day: float | None, recommendation) -> tuple[float | None, str]:
-    """A month of local work as the advisor prices it (advisor/recommend/costs.py): the machines the
-    load needs, all month, their energy busy and idle; from the busy seconds per request measured
-    here, on the team's hardware (this server's without a recommendation)."""
-    from advisor.recommend.costs import busy_hours_per_day, local_cost_model, machines_needed
-
+    """A month of local work as the advisor prices owned devices (advisor/recommend/plans.py): the
+    machines the load needs, written off all month, their power at full while busy and at the idle
+    share the rest (rented: all month unless the work is batch); from the busy seconds per request
+    measured here, on the team's hardware (this server's without a recommendation)."""
     if seconds_per_request is None or requests_per_day is None:
         return None, ""
     measured_on = this_machine()
@@ -118,13 +118,20 @@ def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day
     latency = (getattr(recommendation, "answers", None) or {}).get("latency", "interactive")
     # As in the advice: a GPU serves several requests at once, each pays its share of the time.
     shared = seconds_per_request / (assumptions.max_parallel_requests if hardware.gpu_vram_gb > 0 else 1)
-    usd = local_cost_model(hardware, latency, assumptions)(shared, requests_per_day)
-    busy = busy_hours_per_day(requests_per_day, shared)
+    busy_per_day = requests_per_day * shared / 3600
+    machines = max(1, math.ceil(busy_per_day / 24))
+    busy = min(busy_per_day * DAYS_PER_MONTH, machines * HOURS_PER_MONTH)
+    if hardware.target == "cloud":
+        hours = max(busy, machines * DAYS_PER_MONTH) if latency == "batch" else machines * HOURS_PER_MONTH
+        usd = hours * assumptions.gpu_hour_usd
+    else:
+        machine = assumptions.machine(hardware)
+        watts = assumptions.watts[machine]
+        energy = (busy * watts + (machines * HOURS_PER_MONTH - busy) * watts * assumptions.idle_power_share) * assumptions.usd_per_kwh / 1000
+        usd = machines * assumptions.hardware_usd[machine] / assumptions.amortization_months + energy
     which = f"your {hardware.target}" if recommendation is not None else f"this server ({hardware.target} class)"
-    machines = machines_needed(busy) if hardware.target != "cloud" else None
-    basis = (f"as the advisor prices it, on {which}: {f'{machines} machine(s) all month, ' if machines else ''}"
-             f"busy {busy:.1f} h a day and idle the rest, at {seconds_per_request:.2f} s of busy time a request measured on this server "
-             f"({measured_on.target} class)")
+    basis = (f"as the advisor prices it, on {which}: {machines} machine(s) all month, busy {busy_per_day:.1f} h a day and idle the rest, "
+             f"at {seconds_per_request:.2f} s of busy time a request measured on this server ({measured_on.target} class)")
     return round(usd, 2), basis
 
 
