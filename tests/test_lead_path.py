@@ -148,7 +148,8 @@ def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_
     from advisor.web.models import Recommendation
 
     priced = openai_model(slug="priced", base_url="http://127.0.0.1:9/v1", hosted=True, input_price=1.0, output_price=2.0)
-    rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm")
+    rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm",
+                                        created_by=user)
     trial = Trial.objects.create(owner=user, prompt="p")
     for position, cost in enumerate([0.0012, 0.0018]):
         TrialRun.objects.create(trial=trial, position=position, model=priced, model_slug=priced.slug,

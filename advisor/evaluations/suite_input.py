@@ -110,19 +110,3 @@ def items_from_upload(name: str, raw: bytes) -> list[dict]:
     if name.lower().endswith(".csv"):
         return items_from_csv(text)
     raise ItemsInvalid(["Upload a .csv or .jsonl file."])
-
-
-def items_as_jsonl(items) -> str:
-    """The items in the editable JSONL form (the edit page and the duplicate keep every field)."""
-    lines = []
-    for item in items:
-        data = {"prompt": item.prompt}
-        if item.system:
-            data["system"] = item.system
-        if item.expected is not None:
-            data["expected"] = item.expected
-            data["check"] = item.check_kind
-        if item.tags:
-            data["tags"] = item.tags
-        lines.append(json.dumps(data, ensure_ascii=False))
-    return "\n".join(lines)

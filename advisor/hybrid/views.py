@@ -11,6 +11,7 @@ from advisor.catalogue.models import LanguageModel
 from advisor.web.advice import stand_ins_of
 from advisor.evaluations.api import own_evaluation
 from advisor.evaluations.report import volume_of
+from advisor.evaluations.services import review_state
 
 from .charts import calibration_chart_svg
 from .evaluation_replay import ReplayRejected, evaluation_pair_check
@@ -47,6 +48,7 @@ def calibration_page(request, evaluation_id):
     form = _form(evaluation, (_defaults(evaluation) | request.GET.dict()) if asked else _defaults(evaluation))
     context = {"evaluation": evaluation, "form": form, "page": None, "chart": "", "asked": asked,
                "stand_ins": stand_ins_of(evaluation.recommendation, ran=evaluation.model_slugs),
+               "review": review_state(evaluation=evaluation, voter=request.user),
                "policies": HybridPolicy.objects.filter(owner=request.user, source_evaluation=evaluation).select_related("slm", "llm")}
     if form.is_valid():
         page = evaluation_calibration(evaluation=evaluation, slm=form.cleaned_data["slm"], llm=form.cleaned_data["llm"], target=form.target())
