@@ -161,9 +161,8 @@ def test_runner_refuses_metadata_base_urls(url):
 def test_runner_allows_metadata_urls_when_settings_say_so(settings):
     settings.PROVIDER_ALLOW_LINK_LOCAL_URLS = True
     settings.OPENAI_MAX_RETRIES = 0
-    settings.OPENAI_TIMEOUT_S = 0.5
     with pytest.raises(RunError) as raised:
-        collect(RunTarget(runtime="openai", base_url="http://169.254.1.1:9/v1", remote_name="m"))
+        collect(RunTarget(runtime="openai", base_url="http://169.254.1.1:9/v1", remote_name="m"), GenerationRequest(prompt="hi", time_limit_s=0.5))
     assert "metadata" not in str(raised.value)
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advisor.catalogue.models import LanguageModel
+from advisor.trials.reply_length import max_tokens_default
 from advisor.web.sharing import recommendation_of_user
 from advisor.web.paging import page_of
 
@@ -19,7 +20,7 @@ from .carry import Checking, checking_from
 from .api import csv_response, own_evaluation
 from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm, suite_item_formset
 from .models import Suite
-from .report import evaluation_figures
+from .report import answers_side_by_side, evaluation_figures
 from .services import (
     EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_retry, evaluation_start, evaluations_of, review_next_item,
     review_order, review_state, suite_create, suite_duplicate, suite_for_recommendation, suite_update, vote_record,
@@ -79,9 +80,14 @@ def suite_new(request):
 @require_GET
 def suite_detail(request, suite_id):
     suite = _visible_suite(request, suite_id)
+    items = list(suite.items.all())
+    systems = {item.system for item in items}
+    # One system prompt for every row is shown once, not repeated down the page.
+    shared_system = systems.pop() if len(systems) == 1 and len(items) > 1 else ""
     checking = checking_from(request, suite)
-    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user),
-                                                             "checking": checking, "evaluate_url": checking.evaluation_url(suite)})
+    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": items, "editable": suite.editable_by(request.user),
+                                                             "shared_system": shared_system, "checking": checking,
+                                                             "evaluate_url": checking.evaluation_url(suite)})
 
 
 @login_required
@@ -117,14 +123,22 @@ def suite_duplicate_view(request, suite_id):
 # --- Evaluations ----------------------------------------------------------------------------------------
 
 
-def _model_choices():
-    models = LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name")
-    return [(m.slug, f"{m.name}{'' if m.runnable_here else ' (not set up here)'}") for m in models]
+def _catalogue_models():
+    return list(LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name"))
 
 
 def _evaluation_form(request, data):
     suites = [(str(s.id), f"{s.name}{' (sample)' if s.is_sample else ''}") for s in Suite.objects.visible_to(request.user)]
-    return EvaluationForm(data, suites=suites, model_choices=_model_choices())
+    models = _catalogue_models()
+
+    def label(m, judging=False):
+        notes = ([] if m.runnable_here else ["not set up here"]) + (["too small to judge"] if judging and not m.can_judge else [])
+        return f"{m.name} ({'; '.join(notes)})" if notes else m.name
+
+    # Able judges first: the ones worth choosing.
+    judges = sorted(models, key=lambda m: not m.can_judge)
+    return EvaluationForm(data, suites=suites, model_choices=[(m.slug, label(m)) for m in models],
+                          judge_choices=[(m.slug, label(m, judging=True)) for m in judges])
 
 
 def _request_of(request, form) -> EvaluationRequest:
@@ -133,6 +147,7 @@ def _request_of(request, form) -> EvaluationRequest:
         suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
         temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
         recommendation_id=str(data["recommendation"]) if recommendation_of_user(request.user, data["recommendation"]) else None,
+        judge_anyway=data["judge_anyway"],
     )
 
 
@@ -159,7 +174,7 @@ def evaluation_new(request):
             else:
                 return redirect(evaluation)
     else:
-        initial = {"repeats": 1, "max_tokens": 128, "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
+        initial = {"repeats": 1, "max_tokens": max_tokens_default(checking.recommendation), "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
         initial["models"] = request.GET.getlist("models") or ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
         if "suite" not in initial:
             first = (suite_for_recommendation(user=request.user, recommendation=checking.recommendation)
@@ -185,7 +200,7 @@ def evaluation_new(request):
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
     return {
-        "evaluation": evaluation, "figures": figures,
+        "evaluation": evaluation, "figures": figures, "answers": answers_side_by_side(figures),
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
         "progress_by_model": [

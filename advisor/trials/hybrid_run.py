@@ -24,7 +24,7 @@ from advisor.live import live_channel, live_publish
 from advisor.hybrid.cascade import DEFAULT_SIGNAL, RunFigures, cascade_figures, confidence_signal, escalation_decision
 from advisor.runs import ledger
 from advisor.runs.core import heartbeat
-from advisor.runs.failures import failure_message
+from advisor.runs.failures import failure_message, timed_out_message
 
 from . import execution, runners
 from .execution import ms
@@ -267,7 +267,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
             output_tokens=cascade.output_tokens, tokens_per_s=slm_measured.tokens_per_s, cost_usd=cascade.cost_usd,
             cost_basis=f"{slm.name}: {slm_measured.cost_basis}"[:200], peak_rss_mb=slm_measured.peak_rss_mb,
             runtime=run.runtime, precision=run.precision, predicted_tokens_per_s=run.predicted_tokens_per_s,
-            error="Timed out; the text so far is kept." if slm_measured.timed_out else "",
+            error=timed_out_message() if slm_measured.timed_out else "",
         )
         return
 
@@ -302,7 +302,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         cost_usd=cascade.cost_usd,
         cost_basis=f"both models: {slm.name} ${slm_measured.cost_usd or 0:.6f} + {llm.name} ${llm_measured.cost_usd or 0:.6f}"[:200],
         peak_rss_mb=slm_measured.peak_rss_mb,
-        error="Timed out; the text so far is kept. Lower max tokens." if llm_measured.timed_out else "",
+        error=timed_out_message() if llm_measured.timed_out else "",
     )
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from advisor.catalogue.models import LanguageModel
 from advisor.runs import ledger
 
+from .reply_length import DEFAULT_MAX_TOKENS
 from . import limits
 from .availability import model_availability, unrunnable_message
 from .models import Trial, TrialRun
@@ -29,7 +30,7 @@ class TrialRequest:
     prompt: str
     models: list[str]
     system: str = ""
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     blind: bool = False
     hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column

@@ -10,12 +10,15 @@ basis, progress text ("Connecting to <url>") and error text.
 
 import random
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
+from advisor.trials.lifecycle import elapsed_ms
 from advisor.trials.models import Status, Trial, TrialRun, Vote
+
+from .advice import stand_ins_of
 
 HIDDEN_ERROR = "This run failed. Why is shown after the vote (the reason would name the model)."
 HIDDEN_PROGRESS = {Status.QUEUED: "Waiting for a worker…", Status.RUNNING: "Starting…"}
@@ -69,6 +72,7 @@ class RunView:
     label: str  # "Model A" (blind, before the vote) or the model's name
     column_name: str  # "Model A", always: what the vote buttons say
     hidden: bool
+    stand_in: object = None  # advice.StandIn when this model ran in place of a recommended one
 
     @property
     def status(self) -> str:
@@ -106,6 +110,14 @@ class RunView:
     def cost_basis(self) -> str:
         return "" if self.hidden else self.run.cost_basis
 
+    @property
+    def elapsed_ms(self) -> int | None:
+        return elapsed_ms(self.run)
+
+    @property
+    def time_limit_s(self) -> float:
+        return settings.TRIAL_SOFT_TIME_LIMIT_S
+
     def figure(self, name: str):
         return None if self.hidden else getattr(self.run, name)
 
@@ -128,6 +140,9 @@ class RunView:
             **{name: self.figure(name) for name in figures},
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
             "runtime": self.figure("runtime") or None, "precision": self.figure("precision") or None,
+            "stand_in_for": self.stand_in.candidate if self.stand_in else None,
+            # While running: how long so far, and output_tokens counts the tokens streamed so far.
+            "elapsed_ms": self.elapsed_ms,
         }
         if run.is_hybrid:
             out |= self.hybrid
@@ -142,6 +157,7 @@ class TrialView:
     can_vote: bool  # this viewer may vote now
     vote: Vote | None  # this viewer's vote
     vote_text: str  # what it says, in names the viewer may see
+    stand_ins: list = field(default_factory=list)  # advice.StandIn: what these results do not measure
 
     @property
     def status(self) -> str:
@@ -180,6 +196,7 @@ class TrialView:
             "max_tokens": trial.max_tokens, "temperature": trial.temperature, "blind": trial.blind,
             "names_hidden": self.hidden, "created_at": trial.created_at.isoformat(),
             "runs": [rv.as_json() for rv in self.runs],
+            "stand_ins": [stand_in.as_json() for stand_in in self.stand_ins],
         }
 
 
@@ -217,15 +234,19 @@ def present_trial(trial: Trial, user) -> TrialView:
     """The trial as `user` (who may view it) sees it."""
     runs = display_order(trial, list(trial.runs.all()))
     hidden = names_hidden(trial, runs)
+    # Blind, before the vote, naming a stand-in would name the model in its column.
+    stand_ins = [] if hidden else stand_ins_of(trial.recommendation, ran=[run.model_slug for run in runs])
+    by_slug = {stand_in.stand_in: stand_in for stand_in in stand_ins if stand_in.stand_in}
     views = [
         RunView(run=run, column=column, label=column_label(column) if hidden else run.model_name,
-                column_name=column_label(column), hidden=hidden)
+                column_name=column_label(column), hidden=hidden, stand_in=by_slug.get(run.model_slug))
         for column, run in enumerate(runs)
     ]
     vote = next((v for v in trial.votes.all() if v.voter_id == user.pk), None) if user and user.is_authenticated else None
     # A blind vote is locked once cast and once the names are out: a vote given knowing them is not blind.
     can_vote = bool(user and user.is_authenticated and votable(runs) and (not trial.blind or (hidden and vote is None)))
-    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind))
+    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind),
+                     stand_ins=stand_ins)
 
 
 def history_row(trial: Trial, owner) -> dict:
