@@ -44,7 +44,7 @@ def item_from(data, where: str) -> tuple[dict | None, list[str]]:
     if not isinstance(check, str) or check not in CHECKS:
         problems.append(f"{where}: check must be one of {', '.join(CHECKS)}.")
     elif problem := check_problem(check, expected):
-        problems.append(f"{where}: {problem}")
+        problems.append(f"{where}: expected: {problem}")
     tags = data.get("tags") or []
     if isinstance(tags, str):
         tags = [tag.strip() for tag in tags.replace(";", ",").split(",") if tag.strip()]
