@@ -209,7 +209,10 @@ def evaluation_review(request, evaluation_id):
     if not evaluation.pair:
         raise Http404("This evaluation has one model: nothing to review.")
     if request.method == "POST":
-        item = get_object_or_404(evaluation.suite.items, pk=request.POST.get("item"))
+        item_id = request.POST.get("item", "")
+        if not (item_id.isascii() and item_id.isdigit() and len(item_id) <= 18):
+            return HttpResponse("item: must be the number of one of this suite's items.", status=400, content_type="text/plain; charset=utf-8")
+        item = get_object_or_404(evaluation.suite.items, pk=int(item_id))
         choice = request.POST.get("choice")
         left, right = review_order(evaluation, item)
         winner = {"left": left, "right": right, "tie": "tie", "both_bad": "both_bad"}.get(choice)

@@ -4,6 +4,8 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from .storable_text import text_problem
+
 API_PREFIX = "/api/"
 # Headers a replaced error answer keeps: they tell the client what to do next.
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -37,6 +39,23 @@ class ApiErrorsAsJson:
             if header in response:
                 replaced[header] = response[header]
         return replaced
+
+
+class QueryTextChecked:
+    """A query parameter with a NUL character is a 400 naming it: views filter on parameters, and
+    PostgreSQL refuses a NUL in a query (a 500). Form fields refuse it themselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for name, values in request.GET.lists():
+            if problem := next(filter(None, map(text_problem, (name, *values))), None):
+                field = name if not text_problem(name) else "query"
+                if request.path.startswith(API_PREFIX):
+                    return JsonResponse({"errors": {field: [problem]}}, status=400)
+                return HttpResponse(f"{field}: {problem}", status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class PrivateCacheControl:

@@ -36,7 +36,8 @@ def vote_record(*, view, voter, choice: str = "", winner: str = "") -> Vote:
     if choice in ("left", "right") and not winner and len(runs) == 2:
         winner = "0" if choice == "left" else "1"
     if winner:
-        column = int(winner) if winner.isdigit() else -1
+        # isdigit() alone accepts "²" and "١", which int() refuses.
+        column = int(winner) if winner.isascii() and winner.isdigit() and len(winner) <= 3 else -1
         chosen = view.run_at(column)
         if chosen is None:
             raise VoteRefused("Pick one of the columns shown, Tie, or Both are bad.")
