@@ -59,15 +59,16 @@ class QueryTextChecked:
 
 
 class PrivateCacheControl:
-    """`Cache-Control: private` on every page and API answer (static files are served before this):
-    pages show a user's trials, votes and name, and a shared proxy must never hand them to someone else."""
+    """`Cache-Control: private, no-store` on every page, export and API answer (static files are served
+    before this): they show a user's trials, votes, evaluations and name; a shared proxy must never hand
+    them to someone else, and no cache (a shared computer's browser included) may keep a copy on disk."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        patch_cache_control(response, private=True)
+        patch_cache_control(response, private=True, no_store=True)
         return response
 
 
