@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "advisor.machines",
     "advisor.hybrid",
     "advisor.evaluations",
+    "advisor.tokens",
     "advisor.web",
 ]
 
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After the session's user: a valid `Authorization: Bearer` token replaces it (advisor/tokens/middleware.py).
+    "advisor.tokens.middleware.bearer_token_authentication",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

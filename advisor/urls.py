@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("advisor.web.urls")),
     path("", include("advisor.evaluations.urls")),
     path("", include("advisor.hybrid.urls")),
+    path("", include("advisor.tokens.urls")),
 ]

@@ -51,8 +51,9 @@ class AuthProblem(Exception):
         super().__init__(errors)
 
 
-# Browsers would show their own sign-in box for a page's fetch; API clients know the scheme.
-WWW_AUTHENTICATE = 'Basic realm="SLM or LLM advisor API", charset="UTF-8"'
+# Both schemes the API takes; Bearer (an API token) is the cheap one.
+WWW_AUTHENTICATE = 'Basic realm="SLM or LLM advisor API", charset="UTF-8", Bearer realm="SLM or LLM advisor API"'
+NOT_SIGNED_IN = "Sign in, or send an API token (Authorization: Bearer) or HTTP Basic credentials."
 
 
 def auth_error_response(exc: AuthProblem) -> JsonResponse:
@@ -63,13 +64,17 @@ def auth_error_response(exc: AuthProblem) -> JsonResponse:
 
 
 def api_user(request):
-    """The caller: the user of HTTP Basic credentials, or of the session; None for an anonymous call.
+    """The caller: the owner of an API token, the user of HTTP Basic credentials, or of the session;
+    None for an anonymous call.
 
-    Basic credentials need no CSRF token (a browser never adds them cross-site on its own, and
+    A token was checked by advisor.tokens.middleware (an unknown one never gets here). Basic
+    credentials cost a password hash (PBKDF2, ~0.25 s of CPU) on every call. Neither needs a CSRF token (a browser never adds them cross-site on its own, and
     they are checked — and throttled by django-axes — on every call). A session call that changes
     something must carry the CSRF token, or another site could make it in the user's name.
     Raises AuthProblem: 401 for bad credentials, 403 for a session call without its token.
     """
+    if getattr(request, "api_token", None) is not None:
+        return request.user
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header.startswith("Basic "):
         try:
@@ -84,7 +89,7 @@ def api_user(request):
         return user
     if request.user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS") and CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
-            raise AuthProblem(403, {"csrf": ["A signed-in session must send its CSRF token (X-CSRFToken header); scripts can use HTTP Basic instead."]})
+            raise AuthProblem(403, {"csrf": ["A signed-in session must send its CSRF token (X-CSRFToken header); scripts can use an API token instead."]})
         return request.user
     return None
 
@@ -97,7 +102,7 @@ def signed_in(view):
         except AuthProblem as exc:
             return auth_error_response(exc)
         if user is None:
-            return auth_error_response(AuthProblem(401, {"auth": ["Sign in, or send HTTP Basic credentials."]}))
+            return auth_error_response(AuthProblem(401, {"auth": [NOT_SIGNED_IN]}))
         request.api_user = user
         return view(request, *args, **kwargs)
 

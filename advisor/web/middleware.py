@@ -11,7 +11,7 @@ API_PREFIX = "/api/"
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
 REASONS = {
     400: "The request is malformed.",
-    401: "Sign in, or send HTTP Basic credentials.",
+    401: "Sign in, or send an API token (Authorization: Bearer) or HTTP Basic credentials.",
     403: "Not allowed.",
     404: "No such API endpoint or object.",
     405: "This endpoint does not take that method.",
