@@ -12,6 +12,7 @@ from django_htmx.http import HttpResponseStopPolling
 from advisor.catalogue.models import LanguageModel
 
 from . import charts
+from .blind_review import answer_table, blind_review_pending
 from .api import csv_response, own_evaluation
 from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm
 from .models import Suite
@@ -165,7 +166,9 @@ def evaluation_new(request):
 
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
+    blind = blind_review_pending(evaluation=evaluation, voter=evaluation.owner)
     return {
+        "answers": answer_table(evaluation=evaluation, figures=figures, blind=blind),
         "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS,
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
