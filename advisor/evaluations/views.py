@@ -220,7 +220,7 @@ def evaluation_review(request, evaluation_id):
         left, right = review_order(evaluation, item)
         winner = {"left": left, "right": right, "tie": "tie", "both_bad": "both_bad"}.get(choice)
         if winner is None:
-            return HttpResponse("Pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400)
+            return HttpResponse("choice: pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400, content_type="text/plain; charset=utf-8")
         vote_record(evaluation=evaluation, item=item, voter=request.user, winner=winner)
         return redirect("evaluation-review", evaluation.id)
     item = review_next_item(evaluation=evaluation, voter=request.user)
