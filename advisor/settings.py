@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "advisor.web.middleware.StaticFiles",
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
@@ -82,6 +82,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "advisor.urls"
+# Threads per web process for the site's sync views (advisor/asgi.py hands them to the WSGI application).
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "8"))
 WSGI_APPLICATION = "advisor.wsgi.application"
 ASGI_APPLICATION = "advisor.asgi.application"
 

@@ -37,6 +37,7 @@ def seed_specs():
 
     seed = json.loads((Path(__file__).resolve().parent.parent / "advisor/catalogue/seed/catalogue.json").read_text())
     hosted_by_provider = {p["slug"]: p.get("hosted", p["kind"] == "openai") for p in seed["providers"]}
+    regions = {p["slug"]: tuple(r for r in (p.get("region") or "").split(",") if r) for p in seed["providers"]}
     known = {f.name for f in __import__("dataclasses").fields(ModelSpec)}
     specs = []
     for m in seed["models"]:
@@ -44,6 +45,7 @@ def seed_specs():
             continue
         values = {key: m[key] for key in known if key in m and (m[key] is not None or key == "params_b")}
         values["hosted"] = hosted_by_provider[m["provider"]]
+        values["regions"] = regions[m["provider"]]
         values["runnable_here"] = m["weights"] == "bundled:smollm2-135m-instruct" if m.get("weights") else False
         specs.append(ModelSpec(**values))
     return tuple(specs)

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from advisor.catalogue.models import LanguageModel, Provider
+from advisor.catalogue.models import Device, LanguageModel, Provider
 from advisor.catalogue.prices import price_per_mtok
 from advisor.catalogue.transfer import catalogue_export
 
@@ -92,6 +92,47 @@ def test_import_rejects_non_json_and_unknown_fields(db, tmp_path):
         run("import_catalogue", str(path))
     path.write_text(json.dumps({"providers": [{"slug": "p", "name": "P", "kind": "transformers", "colour": "red"}]}))
     with pytest.raises(CommandError, match="colour"):
+        run("import_catalogue", str(path))
+
+
+def test_seed_has_real_devices_with_their_sources_and_export_lists_them(seeded):
+    devices = {d["slug"]: d for d in json.loads(run("export_catalogue"))["devices"]}
+    assert len(devices) >= 15
+    for slug in ("nvidia-t4", "nvidia-l4", "nvidia-a10g", "nvidia-l40s", "nvidia-a100-40gb", "nvidia-a100-80gb", "nvidia-h100-pcie",
+                 "nvidia-h100-sxm", "nvidia-h200", "nvidia-rtx-3090", "nvidia-rtx-4090", "nvidia-rtx-5090", "nvidia-rtx-6000-ada",
+                 "apple-m2-ultra-192gb", "laptop-ddr5-32gb", "desktop-ddr5-64gb", "server-2s-ddr5-512gb"):
+        assert devices[slug]["source"] and devices[slug]["memory_gb"] > 0
+    assert devices["nvidia-l4"] | {"source": "", "price_usd": 0, "rent_usd_per_hour": 0} == {
+        "slug": "nvidia-l4", "name": "NVIDIA L4", "kind": "gpu", "memory_gb": 24, "bandwidth_gbs": 300, "fp16_tflops": 121,
+        "int8_tops": 242, "power_w": 72, "price_usd": 0, "rent_usd_per_hour": 0, "source": "", "active": True}
+    assert {d["kind"] for d in devices.values()} == {"gpu", "cpu", "unified"}
+
+
+def test_seed_keeps_an_admins_device_edit_unless_forced(seeded):
+    Device.objects.filter(slug="nvidia-t4").update(rent_usd_per_hour=0.35)
+    assert "0 created" in run("seed_catalogue")
+    assert Device.objects.get(slug="nvidia-t4").rent_usd_per_hour == 0.35
+    run("seed_catalogue", "--force")
+    assert Device.objects.get(slug="nvidia-t4").rent_usd_per_hour == 0.53
+
+
+def test_a_bad_device_changes_nothing_and_is_named_with_its_field(seeded, tmp_path):
+    data = catalogue_export()
+    data["devices"][0]["name"] = "Renamed"
+    data["devices"].append({"slug": "gpu-x", "name": "X", "kind": "tpu", "memory_gb": -1})
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(CommandError) as excinfo:
+        run("import_catalogue", str(path))
+    assert "devices[" in str(excinfo.value) and "'gpu-x'" in str(excinfo.value)
+    assert "field 'kind'" in str(excinfo.value) and "field 'memory_gb'" in str(excinfo.value)
+    assert not Device.objects.filter(name="Renamed").exists() and not Device.objects.filter(slug="gpu-x").exists()
+
+
+def test_provider_regions_are_checked(db, tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"providers": [{"slug": "p", "name": "P", "kind": "openai", "base_url": "https://x.test/v1", "region": "mars"}]}))
+    with pytest.raises(CommandError, match=r"providers\[0\].*region"):
         run("import_catalogue", str(path))
 
 

@@ -47,7 +47,7 @@ def test_a_policy_for_the_pair_replaces_the_default_share_and_says_so(client, us
     before = recommend(client, user)
     assert before["hybrid"]["possible"] and before["hybrid"]["calibrated"] is None
     default_share = before["hybrid"]["llm_share"]
-    slm, tail = before["candidates"]["slm"][0]["slug"], before["hybrid"]["tail_model"]
+    slm, tail = before["hybrid"]["slm_model"], before["hybrid"]["tail_model"]
     share = 0.05 if default_share > 0.1 else 0.4
     policy = save_policy(user, slm, tail, share)
 

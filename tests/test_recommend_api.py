@@ -166,18 +166,19 @@ def test_machine_price_power_and_batching_can_be_changed_for_the_chosen_hardware
     assert dear["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
     assert one_at_a_time["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
     page = client.get(dear["url"]).content.decode()
-    assert "machines × $100,000 (server)" in page and "2,000 W while generating" in page
+    assert "$100,000 each" in page and "2,000 W each while generating" in page
 
 
 def test_a_server_without_a_gpu_is_priced_and_changed_as_one(client):
     cpu_only = CONTRACT_EXAMPLE | {"hardware": {"target": "server", "ram_gb": 64, "gpu_vram_gb": 0}}
     default = post(client, cpu_only).json()
-    assert default["local_machine"] == {"class": "server_cpu", "usd": 6000, "watts": 300}
+    # The class's typical CPU host (a 2-socket server) with the stated RAM, its catalogue price and power.
+    assert default["local_machine"] == {"device": "server-2s-ddr5-512gb", "count": 1, "usd": 20000, "watts": 700}
+    assert "without a GPU read as a 2-socket CPU server" in default["own_devices"]["preset"]
     changed = post(client, cpu_only | {"assumptions": {"machine_usd": 9000}}).json()
     assert changed["local_machine"]["usd"] == 9000
-    assert changed["assumptions"]["hardware_usd"]["server"] == default["assumptions"]["hardware_usd"]["server"]
     page = client.get(changed["url"]).content.decode()
-    assert "machines × $9,000 (server without a GPU)" in page and "A GPU serves" not in page
+    assert "$9,000 each" in page and "64 GB" in page
 
 
 @pytest.mark.parametrize("assumptions, field", [
@@ -195,24 +196,27 @@ def test_bad_assumptions_are_named(client, assumptions, field):
     assert field in response.json()["errors"]
 
 
-def test_the_result_page_shows_weights_trade_off_quality_against_the_bar_and_formulas(client):
-    # A confidential summariser on a CPU laptop: the SLM is dearer than the hosted model, and says why.
+def test_the_result_page_shows_the_plan_why_the_others_lost_quality_against_the_bar_and_formulas(client):
+    # A confidential summariser on a CPU laptop (the old engine's "SLM, dearer than hosted"): 6,000-token
+    # prompts take the laptop's CPU far past 10 s to the first token, so the plan is the cheapest that
+    # meets every requirement, and the page says why each other option lost.
     answers = CONTRACT_EXAMPLE | {"task": "summarization", "quality": "good_enough", "requests_per_day": 200, "input_tokens": 6000,
                                   "output_tokens": 300, "budget_usd_month": 100, "privacy": "confidential", "complex_share": None,
                                   "hardware": {"target": "laptop", "ram_gb": 32, "gpu_vram_gb": 0}}
     data = post(client, {k: v for k, v in answers.items() if v is not None}).json()
-    assert data["verdict"] == "slm" and data["trade_off"].startswith("The SLM costs $")
+    plan = data["plan"]
+    assert plan["feasible"] and data["plan_feasible"] and data["confident"]
+    assert plan["monthly_cost_usd"] == min(p["monthly_cost_usd"] for p in data["options"].values() if p and p["feasible"])
+    assert data["reasons"][0]["favours"] == data["verdict"] and data["reasons"][0]["text"].startswith("The cheapest plan that meets every requirement")
     assert all(isinstance(r["weight"], float | int) for r in data["reasons"])
-    assert data["reasons"][0]["favours"] == "slm" and data["confident"] is False
     candidate = data["candidates"]["slm"][0]
     assert candidate["quality_level"] == "good_enough" and candidate["quality_bar"] == 0.5 and candidate["quality_source"]
     page = client.get(data["url"]).content.decode()
-    assert escape(data["trade_off"]) in page and "(weight " in page
+    assert 'data-testid="plan"' in page and escape(data["reasons"][1]["text"]) in page and "(weight " in page
     assert "Quality (need 0.50)" in page and escape(candidate["quality_source"]) in page
-    assert escape(data["caveats"][0]) in page
-    assert escape(data["estimate_formulas"]["first_token_s"]) in page
+    assert escape(data["estimate_formulas"]["first_token_s"]) in page and escape(plan["cost_formula"]) in page
     markdown = client.get(data["url"].rstrip("/") + ".md").content.decode()
-    assert data["trade_off"] in markdown and "weight " in markdown
+    assert data["reasons"][0]["text"] in markdown and "weight " in markdown
 
 
 def test_reasoning_allowance_batch_discount_and_score_sources_round_trip_through_export_and_import(tmp_path):
@@ -279,3 +283,32 @@ def test_the_apis_form_free_validation_agrees_with_the_advisor_form():
             assert answers is None and errors == {name: list(messages) for name, messages in form.errors.items()}, data
     assert 0 < valid < len(samples), "both valid and invalid answers were compared"
 
+
+
+def test_a_named_device_and_count_replace_the_class_and_every_candidate_carries_its_plan(client):
+    body = CONTRACT_EXAMPLE | {"hardware": {"device": "nvidia-l4", "count": 2}}
+    data = post(client, body).json()
+    assert data["own_devices"] == {"device": "nvidia-l4", "name": "NVIDIA L4", "count": 2, "preset": ""}
+    for c in data["candidates"]["slm"] + data["candidates"]["llm"]:
+        plan = c["plan"]
+        assert plan["where"] in ("own", "rented", "hosted", "batch_api") and isinstance(plan["infeasible_because"], list)
+        if plan["where"] == "own":
+            assert plan["device"] == "nvidia-l4" and plan["count"] <= 2
+    assert data["plan"]["monthly_cost_usd"] == data["monthly_cost_usd"][data["verdict"]] or data["verdict"] == "hybrid"
+    saved = client.get(data["url"]).content.decode()
+    assert 'data-testid="plan"' in saved and "NVIDIA L4" in saved
+    # The old fields keep working beside it, and an unknown device or count is named.
+    assert post(client, CONTRACT_EXAMPLE | {"hardware": {"target": "server", "ram_gb": 64, "device": "nvidia-l4"}}).status_code == 200
+    bad = post(client, CONTRACT_EXAMPLE | {"hardware": {"device": "gpu-from-mars", "count": 0}})
+    assert bad.status_code == 400 and {"hardware.device", "hardware.count"} <= set(bad.json()["errors"])
+    assert "hardware.target" in post(client, CONTRACT_EXAMPLE | {"hardware": {"count": 2}}).json()["errors"]
+
+
+def test_a_residency_answer_excludes_hosted_plans_outside_the_region_with_the_reason(client):
+    data = post(client, CONTRACT_EXAMPLE | {"residency": "eu", "hardware": {"target": "laptop", "ram_gb": 8, "gpu_vram_gb": 0}}).json()
+    hosted = [c for c in data["candidates"]["llm"] if c["plan"]["where"] == "hosted"]
+    for c in hosted:
+        if c["slug"].startswith(("gpt-", "claude-")):
+            assert any("your data must stay in the EU" in reason for reason in c["plan"]["infeasible_because"])
+    assert not (data["plan"]["where"] == "hosted" and data["plan"]["model"].startswith(("gpt-", "claude-")))
+    assert post(client, CONTRACT_EXAMPLE | {"residency": "mars"}).json()["errors"]["residency"]

@@ -1,5 +1,5 @@
 """The scale-out configuration end to end: PostgreSQL, a Redis or RabbitMQ broker, a real worker and
-the web server (gunicorn, as scripts/run starts it) as separate processes, driven through the JSON
+the web server (uvicorn on advisor/asgi.py, as scripts/run starts it) as separate processes, driven through the JSON
 API only; and a worker killed mid-run."""
 
 import base64
@@ -75,8 +75,8 @@ def stack(request, tmp_path_factory, prepared_bundled_model, loopback_llm):
 
     port = free_port()
     web_log = open(data_dir / "web.log", "w")
-    web = subprocess.Popen([str(BIN / "gunicorn"), "advisor.wsgi", "--bind", f"127.0.0.1:{port}", "--threads", "4"], cwd=ROOT,
-                           env=env, stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
+    web = subprocess.Popen([str(BIN / "uvicorn"), "advisor.asgi:application", "--port", str(port), "--no-access-log"], cwd=ROOT,
+                           env=dict(env, WEB_THREADS="4"), stdout=web_log, stderr=subprocess.STDOUT, start_new_session=True)
     workers = []
 
     def new_worker():

@@ -2,12 +2,12 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 
 from .checks import provider_check
-from .models import SLM_MAX_PARAMS_B, LanguageModel, Provider
+from .models import SLM_MAX_PARAMS_B, Device, LanguageModel, Provider
 
 
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "base_url", "api_key_env", "key_set", "hosted")
+    list_display = ("name", "slug", "kind", "base_url", "api_key_env", "key_set", "hosted", "region")
     list_filter = ("kind", "hosted")
     search_fields = ("name", "slug", "base_url")
     prepopulated_fields = {"slug": ("name",)}
@@ -92,3 +92,11 @@ class LanguageModelAdmin(admin.ModelAdmin):
             return None
         self.message_user(request, "Check trial started: each column shows whether its model runs.")
         return redirect(trial)
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "kind", "memory_gb", "bandwidth_gbs", "fp16_tflops", "int8_tops", "power_w", "price_usd", "rent_usd_per_hour", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "slug", "source")
+    prepopulated_fields = {"slug": ("name",)}

@@ -56,6 +56,15 @@ def validate_task_list(value) -> None:
         raise ValidationError(f"Give a list of tasks from: {', '.join(TASKS)}.")
 
 
+REGIONS = ("us", "eu")
+
+
+def validate_regions(value: str) -> None:
+    unknown = [part for part in value.split(",") if part.strip() not in REGIONS]
+    if value and unknown:
+        raise ValidationError(f"Use regions from {', '.join(REGIONS)}, comma-separated (e.g. us,eu).")
+
+
 class Provider(models.Model):
     class Kind(models.TextChoices):
         OPENAI = "openai", "OpenAI-compatible HTTP API"
@@ -70,6 +79,10 @@ class Provider(models.Model):
         help_text="The name of the environment variable that holds the key. The key itself is never stored.",
     )
     hosted = models.BooleanField(default=True, help_text="Runs on a third party's servers (data leaves your machines).")
+    region = models.CharField(
+        max_length=20, blank=True, validators=[validate_regions],
+        help_text="Hosted providers: where they process the data, comma-separated from us, eu (e.g. \"us,eu\" when an EU endpoint is offered); empty: not stated.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -141,6 +154,10 @@ class LanguageModel(models.Model):
         help_text="Local models: the precision it runs at; empty: the runtime's default (transformers fp32, ONNX Runtime GenAI int8).",
     )
     params_b = models.FloatField("parameters (B)", null=True, blank=True, validators=[MinValueValidator(0)], help_text="Billions; empty where the vendor does not say.")
+    active_params_b = models.FloatField(
+        "active parameters (B)", null=True, blank=True, validators=[MinValueValidator(0)],
+        help_text="Mixture-of-experts models: parameters used per token (gpt-oss-120b: 5.1); empty for dense models.",
+    )
     context_tokens = models.PositiveIntegerField(null=True, blank=True)
     open_weights = models.BooleanField(default=False)
     licence = models.CharField(max_length=100, blank=True)
@@ -161,6 +178,9 @@ class LanguageModel(models.Model):
         default=0, help_text="Hidden reasoning tokens a reasoning model bills as output per request, on average (0: none).",
     )
     reasoning_tokens_source = models.CharField(max_length=300, blank=True, help_text="Where that allowance comes from.")
+    thinking_optional = models.BooleanField(
+        default=False, help_text="The provider lets a request turn the hidden reasoning off (a thinking budget of 0, low effort).",
+    )
     batch_discount = models.FloatField(
         default=0, validators=[MinValueValidator(0)],
         help_text="Share off both prices with the provider's batch API (0.5: half price), used for batch work.",
@@ -187,6 +207,8 @@ class LanguageModel(models.Model):
     def clean(self):
         if self.quality is not None and self.quality > 1:
             raise ValidationError({"quality": "Quality is between 0 and 1."})
+        if self.active_params_b is not None and self.params_b is not None and self.active_params_b > self.params_b:
+            raise ValidationError({"active_params_b": "Active parameters are a part of all parameters: at most params_b."})
         if self.batch_discount is not None and self.batch_discount >= 1:
             raise ValidationError({"batch_discount": "A batch discount is a share below 1 (0.5: half price)."})
         try:
@@ -238,3 +260,37 @@ class LanguageModel(models.Model):
         if self.provider.kind == Provider.Kind.TRANSFORMERS:
             return weights_available_offline(self.weights)
         return not self.provider.api_key_env or self.provider.api_key_is_set
+
+
+class Device(models.Model):
+    """Hardware as teams buy and rent it: an accelerator or a CPU host, with the figures the planner
+    uses (memory, memory bandwidth, compute, power, price, rent) and where they come from."""
+
+    class Kind(models.TextChoices):
+        GPU = "gpu", "GPU (own memory)"
+        CPU = "cpu", "CPU host (system RAM)"
+        UNIFIED = "unified", "Unified memory (Apple-style, shared by CPU and GPU)"
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    memory_gb = models.FloatField("memory (GB)", validators=[MinValueValidator(0)])
+    bandwidth_gbs = models.FloatField("memory bandwidth (GB/s)", null=True, blank=True, validators=[MinValueValidator(0)])
+    fp16_tflops = models.FloatField("dense FP16/BF16 TFLOPS", null=True, blank=True, validators=[MinValueValidator(0)])
+    int8_tops = models.FloatField("dense INT8/FP8 TOPS", null=True, blank=True, validators=[MinValueValidator(0)])
+    power_w = models.FloatField("power (W)", null=True, blank=True, validators=[MinValueValidator(0)])
+    price_usd = models.FloatField("purchase price (USD)", null=True, blank=True, validators=[MinValueValidator(0)])
+    rent_usd_per_hour = models.FloatField("rent (USD/hour)", null=True, blank=True, validators=[MinValueValidator(0)])
+    source = models.TextField(blank=True, help_text="Where each figure comes from (data sheet, price list, rental offer).")
+    active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "memory_gb", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        if self.memory_gb is not None and self.memory_gb <= 0:
+            raise ValidationError({"memory_gb": "A device needs some memory to hold a model."})

@@ -10,18 +10,20 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import LanguageModel, Provider
+from .models import Device, LanguageModel, Provider
 
-PROVIDER_FIELDS = ("slug", "name", "kind", "base_url", "api_key_env", "hosted")
+PROVIDER_FIELDS = ("slug", "name", "kind", "base_url", "api_key_env", "hosted", "region")
 MODEL_FIELDS = (
     "slug", "name", "provider", "remote_name", "weights", "runtime", "precision", "params_b", "context_tokens", "open_weights",
     "licence", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "quality_source", "task_scores",
     "good_for", "layers", "kv_heads", "head_dim", "hidden_size", "release_date", "source_url",
     "price_source", "active", "task_score_sources", "reasoning_tokens", "reasoning_tokens_source", "batch_discount",
-    "batch_discount_source",
+    "batch_discount_source", "active_params_b", "thinking_optional",
 )
+DEVICE_FIELDS = ("slug", "name", "kind", "memory_gb", "bandwidth_gbs", "fp16_tflops", "int8_tops", "power_w", "price_usd",
+                 "rent_usd_per_hour", "source", "active")
 # Fields a file may leave out (everything else has a model default, or is required).
-NULLABLE_TEXT = {"base_url", "api_key_env", "remote_name", "weights", "runtime", "precision", "licence", "quality_source", "source_url", "price_source",
+NULLABLE_TEXT = {"region", "source", "base_url", "api_key_env", "remote_name", "weights", "runtime", "precision", "licence", "quality_source", "source_url", "price_source",
                  "reasoning_tokens_source", "batch_discount_source"}
 
 
@@ -121,6 +123,24 @@ def _build_models(entries, providers: dict[str, Provider], errors) -> list[Langu
     return built
 
 
+def _build_devices(entries, errors) -> list[Device]:
+    built, seen = [], set()
+    for index, entry in enumerate(entries):
+        label = _entry_label("devices", index, entry)
+        if not isinstance(entry, dict):
+            errors.append(f"{label}: must be an object")
+            continue
+        device = Device.objects.filter(slug=entry.get("slug")).first() or Device()
+        for name, value in _clean_values(entry, DEVICE_FIELDS, label, errors).items():
+            setattr(device, name, value)
+        _validate(device, label, errors)
+        if device.slug in seen:
+            errors.append(f"{label}: field 'slug' repeats {device.slug!r}")
+        seen.add(device.slug)
+        built.append(device)
+    return built
+
+
 def _snapshot(instance, fields) -> dict:
     return {name: getattr(instance, name + "_id" if name == "provider" else name) for name in fields}
 
@@ -128,14 +148,15 @@ def _snapshot(instance, fields) -> dict:
 def catalogue_import(data, *, overwrite: bool = True) -> ImportReport:
     """Upsert providers and models from a parsed catalogue file; raise CatalogueError with every problem."""
     if not isinstance(data, dict):
-        raise CatalogueError(["The file must hold an object with 'providers' and 'models' lists."])
+        raise CatalogueError(["The file must hold an object with 'providers', 'models' and 'devices' lists."])
     errors: list[str] = []
     provider_entries = data.get("providers", [])
     model_entries = data.get("models", [])
-    for key, entries in (("providers", provider_entries), ("models", model_entries)):
+    device_entries = data.get("devices", [])
+    for key, entries in (("providers", provider_entries), ("models", model_entries), ("devices", device_entries)):
         if not isinstance(entries, list):
             errors.append(f"{key}: must be a list")
-    unknown = sorted(set(data) - {"providers", "models"})
+    unknown = sorted(set(data) - {"providers", "models", "devices"})
     if unknown:
         errors.append(f"unknown top-level key(s): {', '.join(unknown)}")
     if errors:
@@ -143,6 +164,7 @@ def catalogue_import(data, *, overwrite: bool = True) -> ImportReport:
 
     providers = _build_providers(provider_entries, errors)
     models = _build_models(model_entries, providers, errors)
+    devices = _build_devices(device_entries, errors)
     if errors:
         raise CatalogueError(errors)
 
@@ -153,6 +175,8 @@ def catalogue_import(data, *, overwrite: bool = True) -> ImportReport:
         for model, provider in models:
             model.provider = Provider.objects.get(slug=provider.slug)
             _save(model, MODEL_FIELDS, overwrite, report, f"model {model.slug}")
+        for device in devices:
+            _save(device, DEVICE_FIELDS, overwrite, report, f"device {device.slug}")
     return report
 
 
@@ -189,4 +213,8 @@ def catalogue_export() -> dict:
                 value = value or None
             entry[name] = value
         models.append(entry)
-    return {"providers": providers, "models": models}
+    devices = [
+        {name: (getattr(d, name) or None) if name in NULLABLE_TEXT else getattr(d, name) for name in DEVICE_FIELDS}
+        for d in Device.objects.order_by("slug")
+    ]
+    return {"providers": providers, "models": models, "devices": devices}

@@ -166,7 +166,9 @@ class EvaluationRun(models.Model):
     class Meta:
         ordering = ["evaluation", "item__position", "repeat", "model_slug"]
         constraints = [models.UniqueConstraint(fields=["evaluation", "item", "model_slug", "repeat"], name="one_run_per_item_model_repeat")]
-        indexes = [models.Index(fields=["evaluation", "model_slug", "status"])]
+        indexes = [models.Index(fields=["evaluation", "model_slug", "status"]),
+                   # The sweep reads the few unfinished runs, not the whole table.
+                   models.Index(fields=["status", "queued_at"], name="evalrun_status_queued")]
 
     def __str__(self) -> str:
         return f"{self.model_slug} #{self.item.position} r{self.repeat} ({self.status})"

@@ -4,12 +4,14 @@ import json
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
+from advisor.web.paging import page_of
 
 from . import charts
 from .blind_review import answer_table, blind_review_pending
@@ -52,7 +54,9 @@ def _add_errors(form, errors: dict) -> None:
 @login_required
 @require_GET
 def suite_list(request):
-    return render(request, "evaluations/suite_list.html", {"suites": Suite.objects.visible_to(request.user).prefetch_related("items")})
+    # A count (GROUP BY) drops the model's default order: name it again.
+    suites = Suite.objects.visible_to(request.user).annotate(item_count=Count("items")).order_by("-is_sample", "name", "pk")
+    return render(request, "evaluations/suite_list.html", {"page": page_of(request, suites)})
 
 
 @login_required
@@ -129,7 +133,7 @@ def _request_of(request, form) -> EvaluationRequest:
 @login_required
 @require_GET
 def evaluation_list(request):
-    return render(request, "evaluations/evaluation_list.html", {"evaluations": evaluations_of(request.user)[:200]})
+    return render(request, "evaluations/evaluation_list.html", {"page": page_of(request, evaluations_of(request.user))})
 
 
 @login_required

@@ -13,10 +13,9 @@ from advisor.recommend import CostAssumptions, Needs, recommend
 
 
 def _pair(answer) -> tuple[str, str] | None:
-    slms = answer.candidates.get("slm") or ()
-    if not slms or not answer.hybrid.possible or not answer.hybrid.tail_model:
+    if not answer.hybrid.possible or not answer.hybrid.tail_model or not answer.hybrid.slm_model:
         return None
-    return slms[0].slug, answer.hybrid.tail_model
+    return answer.hybrid.slm_model, answer.hybrid.tail_model
 
 
 def policy_share(policy) -> tuple[float, str]:
@@ -30,18 +29,18 @@ def policy_share(policy) -> tuple[float, str]:
     return share, source
 
 
-def recommend_for(needs: Needs, specs, assumptions: CostAssumptions = CostAssumptions(), *, user=None):
+def recommend_for(needs: Needs, specs, assumptions: CostAssumptions = CostAssumptions(), *, user=None, devices=None, price_usd=None, power_w=None):
     """(engine answer, calibrated) — `calibrated` describes the policy used ({"policy", "threshold",
     "llm_share", "items_voted", "suite", "source"}), or None when the default share stands."""
     from .services import policy_for_pair
 
-    answer = recommend(needs, specs, assumptions)
+    answer = recommend(needs, specs, assumptions, devices, price_usd, power_w)
     pair = _pair(answer)
     policy = policy_for_pair(owner=user, slm_slug=pair[0], llm_slug=pair[1]) if pair else None
     if policy is None or not (policy.figures or {}).get("held_out"):
         return answer, None
     share, source = policy_share(policy)
-    calibrated = recommend(replace(needs, calibrated_share=share, calibrated_share_source=source), specs, assumptions)
+    calibrated = recommend(replace(needs, calibrated_share=share, calibrated_share_source=source), specs, assumptions, devices, price_usd, power_w)
     if _pair(calibrated) != pair:
         return answer, None
     return calibrated, {
@@ -68,9 +67,10 @@ def saved_result_for(saved, user) -> dict:
         return result
     hybrid = result.get("hybrid") or {}
     slms = (result.get("candidates") or {}).get("slm") or []
-    if not slms or not hybrid.get("tail_model"):
+    slm = hybrid.get("slm_model") or (slms[0]["slug"] if slms else None)
+    if not slm or not hybrid.get("tail_model"):
         return result
-    policy = policy_for_pair(owner=user, slm_slug=slms[0]["slug"], llm_slug=hybrid["tail_model"])
+    policy = policy_for_pair(owner=user, slm_slug=slm, llm_slug=hybrid["tail_model"])
     if policy is None or (hybrid.get("calibrated") or {}).get("policy") == str(policy.id):
         return result
     form = AdvisorForm(QueryDict(answers_query(saved.answers)))

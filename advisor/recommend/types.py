@@ -9,6 +9,8 @@ QUALITIES = ("good_enough", "high", "best")
 LATENCIES = ("realtime", "interactive", "batch")
 TARGETS = ("phone", "edge", "laptop", "workstation", "server", "cloud")
 PRIVACIES = ("public", "internal", "confidential", "regulated")
+# Where the data may be processed: anywhere, in the EU, in the US, or only on the team's own premises.
+RESIDENCIES = ("any", "eu", "us", "on_premises")
 OPTIONS = ("slm", "llm", "hybrid")
 
 # The CONTRACT's line between small and large models.
@@ -27,6 +29,9 @@ class Hardware:
     # "This machine" once calibrated: (bandwidth GB/s, efficiency, fixed seconds per token) fitted from
     # runs on this installation (advisor/machines/calibration.py); None: the figures above.
     measured_speed: tuple[float, float, float] | None = None
+    # The team's own device (a catalogue slug) and how many; when given, they replace the class preset.
+    device: str | None = None
+    count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,7 @@ class Needs:
     # comes from: it replaces the default or estimated share in the split and its cost, not the scores.
     calibrated_share: float | None = None
     calibrated_share_source: str = ""
+    residency: str = "any"
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,12 @@ class ModelSpec:
     # Share off both prices when the provider's batch API is used (answers within 24 h).
     batch_discount: float = 0.0
     batch_discount_source: str = ""
+    # Mixture of experts: parameters read per token (None: dense, all of params_b).
+    active_params_b: float | None = None
+    # The provider lets a request turn the hidden reasoning off.
+    thinking_optional: bool = False
+    # Hosted: where the provider processes the data ("us", "eu"); empty: not stated.
+    regions: tuple[str, ...] = ()
 
     @property
     def is_slm(self) -> bool:
@@ -182,6 +194,7 @@ class Candidate(NamedTuple):
     billed_output_tokens: int | None = None  # hosted: output tokens billed per request (with hidden reasoning)
     price_factor: float = 1.0  # hosted: 1 − the batch discount when it applies
     cost_formula: str = ""  # this row's monthly cost with its figures
+    plan: dict | None = None  # the model's best plan (plans.Plan.to_dict)
 
 
 @dataclass(frozen=True)
@@ -192,6 +205,7 @@ class HybridSplit:
     tail_quality: float | None = None
     possible: bool = True
     tail_hosted: bool | None = None  # a hosted open model and its run-it-yourself twin share a slug
+    slm_model: str | None = None  # slug of the SLM that sees every request first
 
 
 @dataclass(frozen=True)
@@ -221,6 +235,7 @@ class Recommendation:
     trade_off: str = ""
     confident: bool = True
     caveats: tuple[str, ...] = ()  # why the verdict is not confident, or rests on thin evidence
+    planning: object = field(default=None, compare=False, repr=False)  # planner.Planning: every option's plans
 
     def to_dict(self) -> dict:
         """JSON-ready: the CONTRACT's keys first, then what the pages need."""
@@ -235,14 +250,39 @@ class Recommendation:
             "break_even_requests_per_day": _round(self.break_even_requests_per_day, 0),
             "excluded": list(self.excluded),
             "assumptions": self.assumptions.as_dict(),
-            "local_machine": {"class": self.local_machine, "usd": self.assumptions.hardware_usd.get(self.local_machine),
-                              "watts": self.assumptions.watts.get(self.local_machine)},
+            "local_machine": _own_machine(self.planning),
             "local_cost_basis": self.local_cost_basis,
             "estimate_formulas": dict(self.estimate_formulas),
             "trade_off": self.trade_off,
             "confident": self.confident,
             "caveats": list(self.caveats),
+            **_planning_dict(self.planning, self.verdict),
         }
+
+
+def _own_machine(planning) -> dict:
+    device = planning.own.device if planning is not None else None
+    if device is None:
+        return {"device": None, "count": 0, "usd": None, "watts": None}
+    return {"device": device.slug, "count": planning.own.count, "usd": device.price_usd, "watts": device.power_w}
+
+
+def _planning_dict(planning, verdict: str) -> dict:
+    """The plan the verdict rests on, each option's best plan or what rules it out, relaxations, the devices read."""
+    if planning is None:
+        return {}
+    best = planning.best
+    own = planning.own
+    return {
+        "plan": best[verdict].to_dict() if best[verdict] is not None else None,
+        # The plan's rows as a page shows them: one, or the hybrid's two.
+        "plan_rows": [] if best[verdict] is None else [side.to_dict() for side in (best[verdict].slm, best[verdict].llm)] if verdict == "hybrid" else [best[verdict].to_dict()],
+        "plan_feasible": planning.feasible,
+        "options": {option: best[option].to_dict() if best[option] is not None else None for option in OPTIONS},
+        "relaxations": [{"requirement": r.requirement, "option": r.option, "plan": r.plan.to_dict()} for r in planning.relaxations],
+        "own_devices": {"device": own.device.slug if own.device else None, "name": own.device.name if own.device else None,
+                        "count": own.count, "preset": own.preset},
+    }
 
 
 @functools.cache

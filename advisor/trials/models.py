@@ -40,6 +40,8 @@ class Trial(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # A user's history, newest first, a page at a time.
+        indexes = [models.Index(fields=["owner", "-created_at"], name="trial_owner_newest")]
 
     def __str__(self) -> str:
         return self.prompt[:60]
@@ -106,6 +108,10 @@ class TrialRun(models.Model):
     class Meta:
         ordering = ["trial", "position"]
         constraints = [models.UniqueConstraint(fields=["trial", "position"], name="one_run_per_position")]
+        # The sweep (running runs; queued ones past their expiry) and "runs ahead" (queued ones)
+        # read the few unfinished rows, not the whole table; compare reads one model's runs.
+        indexes = [models.Index(fields=["status", "queued_at"], name="trialrun_status_queued"),
+                   models.Index(fields=["model_slug", "status"], name="trialrun_model_status")]
 
     def __str__(self) -> str:
         return f"{self.model_slug} ({self.status})"

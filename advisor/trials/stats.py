@@ -7,8 +7,9 @@ comparison holds only what that user may see; see advisor.web.trial_presenter.vi
 import statistics
 from dataclasses import dataclass
 
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
+
 from .models import Status, TrialRun, Vote
-from .pricing import cost_per_1k_requests
 
 
 @dataclass(frozen=True)
@@ -43,48 +44,63 @@ class PairStats:
         return self.b_wins / self.votes if self.votes else None
 
 
-def _median(values) -> float | None:
-    values = [v for v in values if v is not None]
-    return round(statistics.median(values), 2) if values else None
+MEDIANS = ("ttft_ms", "tokens_per_s", "total_ms")
+
+
+def _sql_median(done, field: str, count: int) -> float | None:
+    """The median of `field` over `done` (of which `count` rows have it): the middle one or two
+    rows, sorted and picked by the database, so that no list of runs comes into Python."""
+    if not count:
+        return None
+    middle = done.exclude(**{f"{field}__isnull": True}).order_by(field).values_list(field, flat=True)[(count - 1) // 2: count // 2 + 1]
+    return round(statistics.mean(middle), 2)
 
 
 def model_stats(slug: str, *, runs=None) -> ModelStats:
-    runs = list((TrialRun.objects.all() if runs is None else runs).filter(model_slug=slug).values("model_name", "status", "ttft_ms", "tokens_per_s", "total_ms", "cost_usd"))
-    done = [r for r in runs if r["status"] == Status.DONE]
-    costs = [r["cost_usd"] for r in done if r["cost_usd"] is not None]
+    """Counts, sums and medians in SQL: a handful of queries whatever the number of runs."""
+    runs = (TrialRun.objects.all() if runs is None else runs).filter(model_slug=slug)
+    done_q, priced_q = Q(status=Status.DONE), Q(status=Status.DONE, cost_usd__isnull=False)
+    totals = runs.aggregate(
+        runs=Count("pk"), failed=Count("pk", filter=Q(status=Status.FAILED)),
+        priced=Count("pk", filter=priced_q), cost=Sum("cost_usd", filter=priced_q),
+        **{f"n_{field}": Count(field, filter=done_q) for field in MEDIANS},
+    )
+    done = runs.filter(done_q)
+    medians = {field: _sql_median(done, field, totals[f"n_{field}"]) for field in MEDIANS}
+    name = runs.values_list("model_name", flat=True).first() if totals["runs"] else None
     return ModelStats(
         slug=slug,
-        name=runs[0]["model_name"] if runs else slug,
-        runs=len(runs),
-        failed=sum(r["status"] == Status.FAILED for r in runs),
-        median_ttft_ms=_median(r["ttft_ms"] for r in done),
-        median_tokens_per_s=_median(r["tokens_per_s"] for r in done),
-        median_total_ms=_median(r["total_ms"] for r in done),
+        name=name or slug,
+        runs=totals["runs"],
+        failed=totals["failed"],
+        median_ttft_ms=medians["ttft_ms"],
+        median_tokens_per_s=medians["tokens_per_s"],
+        median_total_ms=medians["total_ms"],
         # Unrounded: runs cost fractions of a cent, and rounding first showed them as $0.0.
-        cost_per_1k_requests_usd=cost_per_1k_requests(costs),
-        priced_runs=len(costs),
+        # 1,000 × the mean cost of the priced runs, as pricing.cost_per_1k_requests counts it.
+        cost_per_1k_requests_usd=1000 * totals["cost"] / totals["priced"] if totals["priced"] else None,
+        priced_runs=totals["priced"],
     )
 
 
 def pair_stats(a: str, b: str, *, votes=None) -> PairStats:
     """Votes on trials that ran both a and b: a win for whichever of the two won; a tie or "both
-    bad" only where they were the trial's only two runs (with more, it says nothing about the pair)."""
-    counts = {"a": 0, "b": 0, "tie": 0, "both_bad": 0}
-    votes = (Vote.objects.all() if votes is None else votes).filter(trial__runs__model_slug=a).filter(trial__runs__model_slug=b)
-    total = 0
-    for vote in votes.select_related("winner").prefetch_related("trial__runs").distinct():
-        runs = sorted(vote.trial.runs.all(), key=lambda r: r.position)
-        slugs = [run.model_slug for run in runs]
-        if vote.winner is not None:
-            winner = vote.winner.model_slug
-        elif vote.choice in ("left", "right") and len(runs) >= 2:  # before winners were stored
-            winner = slugs[0] if vote.choice == "left" else slugs[1]
-        else:
-            winner = None
-        if winner in (a, b) and a != b:
-            total += 1
-            counts["a" if winner == a else "b"] += 1
-        elif vote.choice in ("tie", "both_bad") and sorted(slugs) == sorted([a, b]):
-            total += 1
-            counts[vote.choice] += 1
-    return PairStats(a=a, b=b, votes=total, a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"])
+    bad" only where they were the trial's only two runs (with more, it says nothing about the pair).
+    Counted by the database in one query."""
+    if a == b:
+        return PairStats(a=a, b=b, votes=0, a_wins=0, b_wins=0, ties=0, both_bad=0)
+    trial_runs = TrialRun.objects.filter(trial=OuterRef("trial"))
+    by_position = trial_runs.order_by("position").values("model_slug")
+    # A vote from before winners were stored names a column: the first or second run.
+    winner = Case(When(winner__isnull=False, then=F("winner__model_slug")),
+                  When(choice="left", then=Subquery(by_position[:1])),
+                  When(choice="right", then=Subquery(by_position[1:2])), default=None)
+    run_count = Subquery(trial_runs.values("trial").annotate(count=Count("pk")).values("count"))
+    votes = (Vote.objects.all() if votes is None else votes).filter(
+        Exists(trial_runs.filter(model_slug=a)), Exists(trial_runs.filter(model_slug=b)),
+    ).annotate(winner_slug=winner, runs_in_trial=run_count)
+    counts = votes.aggregate(
+        a=Count("pk", filter=Q(winner_slug=a)), b=Count("pk", filter=Q(winner_slug=b)),
+        tie=Count("pk", filter=Q(choice="tie", runs_in_trial=2)), both_bad=Count("pk", filter=Q(choice="both_bad", runs_in_trial=2)),
+    )
+    return PairStats(a=a, b=b, votes=sum(counts.values()), a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"])

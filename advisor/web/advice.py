@@ -3,8 +3,8 @@
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
-from advisor.catalogue.models import LanguageModel, Provider
-from advisor.recommend import CostAssumptions, ModelSpec, Needs, recommend
+from advisor.catalogue.models import Device, LanguageModel, Provider
+from advisor.recommend import CostAssumptions, DeviceSpec, ModelSpec, Needs, recommend
 
 from .forms import AdvisorAnswers
 from .models import Recommendation
@@ -20,10 +20,23 @@ def model_specs() -> list[ModelSpec]:
             head_dim=m.head_dim, runnable_here=m.runnable_here, quality_source=m.quality_source,
             task_score_sources=dict(m.task_score_sources or {}), reasoning_tokens=m.reasoning_tokens,
             reasoning_tokens_source=m.reasoning_tokens_source, batch_discount=m.batch_discount,
-            batch_discount_source=m.batch_discount_source,
+            batch_discount_source=m.batch_discount_source, active_params_b=m.active_params_b, thinking_optional=m.thinking_optional,
+            regions=tuple(region for region in m.provider.region.split(",") if region),
         )
         for m in LanguageModel.objects.active().select_related("provider")
     ]
+
+
+def device_specs() -> list[DeviceSpec]:
+    return [
+        DeviceSpec(slug=d.slug, name=d.name, kind=d.kind, memory_gb=d.memory_gb, bandwidth_gbs=d.bandwidth_gbs, fp16_tflops=d.fp16_tflops,
+                   int8_tops=d.int8_tops, power_w=d.power_w, price_usd=d.price_usd, rent_usd_per_hour=d.rent_usd_per_hour, source=d.source)
+        for d in Device.objects.filter(active=True)
+    ]
+
+
+def catalogue_devices() -> tuple[DeviceSpec, ...]:
+    return cached_specs(device_specs)
 
 
 def _on_this_machine(answers: AdvisorAnswers, user) -> tuple[Needs, str | None]:
@@ -43,7 +56,7 @@ def _on_this_machine(answers: AdvisorAnswers, user) -> tuple[Needs, str | None]:
 
 
 def recommendation_preview(needs: Needs, assumptions: CostAssumptions = CostAssumptions()):
-    return recommend(needs, cached_specs(model_specs), assumptions)
+    return recommend(needs, cached_specs(model_specs), assumptions, devices=catalogue_devices())
 
 
 def recommendation_result(answers: AdvisorAnswers, *, user=None) -> dict:
@@ -54,7 +67,8 @@ def recommendation_result(answers: AdvisorAnswers, *, user=None) -> dict:
     from advisor.hybrid.recommendation import recommend_for
 
     needs, speed_basis = _on_this_machine(answers, user)
-    answer, calibrated = recommend_for(needs, cached_specs(model_specs), answers.assumptions(), user=user)
+    answer, calibrated = recommend_for(needs, cached_specs(model_specs), answers.assumptions(), user=user, devices=catalogue_devices(),
+                                       price_usd=answers.cleaned_data.get("machine_usd"), power_w=answers.cleaned_data.get("machine_watts"))
     result = answer.to_dict()
     result["hybrid"]["calibrated"] = calibrated
     result["speed_basis"] = speed_basis
@@ -175,6 +189,13 @@ def recommendation_markdown(saved: Recommendation) -> str:
         "## Your answers",
         "",
         *(f"- **{key}**: {value}" for key, value in answers.items()),
+        "",
+        "## The plan" + ("" if result.get("plan_feasible", True) else " (none meets every requirement: the nearest)"),
+        "",
+        *(f"- {row['model']}: {row['where']}" + (f", {row['count']} × {row['device_name']} at {row['precision']}" if row.get("device") else "")
+          + f", first token {row['first_token_s']} s, ${row['monthly_cost_usd']:,.2f} a month ({row['cost_formula']})" for row in result.get("plan_rows", [])),
+        *(f"- If you did not need to {r['requirement'].replace('_', ' ')}: {r['plan'].get('model', 'the hybrid')}, ${r['plan']['monthly_cost_usd']:,.2f} a month"
+          for r in result.get("relaxations", [])),
         "",
         "## Scores",
         "",

@@ -23,10 +23,10 @@ from .trial_presenter import present_trial
 RECOMMEND_TYPES = {
     "task": str, "quality": str, "latency": str, "requests_per_day": int, "input_tokens": int, "output_tokens": int,
     "budget_usd_month": float, "hardware": dict, "privacy": str, "offline": bool, "fine_tuning": bool, "complex_share": float,
-    "assumptions": dict,
+    "assumptions": dict, "residency": str,
 }
 RECOMMEND_REQUIRED = ("task", "quality", "latency", "requests_per_day", "input_tokens", "output_tokens", "budget_usd_month", "hardware", "privacy")
-HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_machine": bool}
+HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_machine": bool, "device": str, "count": int}
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
                     "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
@@ -130,7 +130,8 @@ def recommend_api(request):
         return errors_response(exc.errors)
     errors = check_types(data, RECOMMEND_TYPES, required=RECOMMEND_REQUIRED)
     hardware = data.get("hardware") if isinstance(data.get("hardware"), dict) else {}
-    errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=("target", "ram_gb"))
+    # A named device stands for the class and its memory; without one, the class and RAM are needed.
+    errors |= check_types(hardware, HARDWARE_TYPES, prefix="hardware.", required=() if hardware.get("device") else ("target", "ram_gb"))
     assumptions = data.get("assumptions") if isinstance(data.get("assumptions"), dict) else {}
     errors |= check_types(assumptions, ASSUMPTION_TYPES, prefix="assumptions.")
     if errors:
@@ -138,6 +139,9 @@ def recommend_api(request):
     flat = {name: data.get(name) for name in RECOMMEND_TYPES if name not in ("hardware", "assumptions")}
     flat |= {f"hardware_{name}": hardware.get(name) for name in HARDWARE_TYPES} | {name: assumptions.get(name) for name in ASSUMPTION_TYPES}
     flat["hardware_gpu_vram_gb"] = flat["hardware_gpu_vram_gb"] or 0
+    if hardware.get("device"):
+        flat["hardware_target"] = flat["hardware_target"] or "server"
+        flat["hardware_ram_gb"] = flat["hardware_ram_gb"] or 0
     answers, errors = advisor_answers_clean({name: value for name, value in flat.items() if value is not None})
     if errors:
         return errors_response({_api_field(name): messages for name, messages in errors.items()})

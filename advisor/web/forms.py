@@ -2,7 +2,7 @@ import math
 from django import forms
 from django.conf import settings
 
-from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
+from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, RESIDENCIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
 from advisor.trials.pricing import ASSUMPTION_FIELDS, assumptions_from_answers
 
 DEFAULT_ASSUMPTIONS = CostAssumptions()
@@ -15,6 +15,7 @@ LABELS = {
     "realtime": "Real time (under 1 s to first token)", "interactive": "Interactive (a few seconds)", "batch": "Batch (minutes are fine)",
     "phone": "Phone", "edge": "Edge device", "laptop": "Laptop", "workstation": "Workstation", "server": "Own server", "cloud": "Rented cloud GPU",
     "public": "Public", "internal": "Internal", "confidential": "Confidential", "regulated": "Regulated (must never leave our machines)",
+    "any": "Anywhere", "eu": "In the EU", "us": "In the US", "on_premises": "On our premises only",
 }
 
 
@@ -70,6 +71,17 @@ class ShareField(forms.Field):
         return number
 
 
+class DeviceField(forms.CharField):
+    """A device of the catalogue, by slug (checked against the cached catalogue: no query per answer)."""
+
+    def validate(self, value):
+        super().validate(value)
+        from .advice import catalogue_devices
+
+        if value and value not in {d.slug for d in catalogue_devices()}:
+            raise forms.ValidationError("Pick a device from the catalogue (see /catalogue/), or leave it empty and give the hardware class.")
+
+
 class AdvisorAnswers:
     """What the advisor's answers mean, from `cleaned_data`: shared by AdvisorForm and, without a
     form, by the API (see `advisor_answers_clean`)."""
@@ -88,14 +100,19 @@ class AdvisorAnswers:
             task=data["task"], quality=data["quality"], latency=data["latency"],
             requests_per_day=data["requests_per_day"], input_tokens=data["input_tokens"], output_tokens=data["output_tokens"],
             budget_usd_month=data["budget_usd_month"],
-            hardware=Hardware(target=data["hardware_target"], ram_gb=data["hardware_ram_gb"], gpu_vram_gb=data["hardware_gpu_vram_gb"]),
+            hardware=Hardware(target=data["hardware_target"], ram_gb=data["hardware_ram_gb"], gpu_vram_gb=data["hardware_gpu_vram_gb"],
+                              device=data.get("hardware_device") or None, count=data.get("hardware_count") if data.get("hardware_device") else None),
             privacy=data["privacy"], offline=data["offline"], fine_tuning=data["fine_tuning"], complex_share=data["complex_share"],
+            residency=data.get("residency") or "any",
         )
 
     def answers(self) -> dict:
         """The answers in the API's shape (nested hardware), as saved with a recommendation."""
         data = dict(self.cleaned_data)
         data["hardware"] = {key: data.pop(f"hardware_{key}") for key in ("target", "ram_gb", "gpu_vram_gb")}
+        device, count = data.pop("hardware_device", None), data.pop("hardware_count", None)
+        if device:
+            data["hardware"] |= {"device": device, "count": count or 1}
         if data.pop("hardware_this_machine"):
             data["hardware"]["this_machine"] = True
         assumptions = {name: data.pop(name) for name in self.ASSUMPTION_FIELDS}
@@ -117,10 +134,16 @@ class AdvisorForm(AdvisorAnswers, forms.Form):
     hardware_target = forms.ChoiceField(label="Hardware", choices=_choices(TARGETS), initial="server")
     hardware_ram_gb = FiniteFloatField(label="RAM (GB)", min_value=0, max_value=1e5, initial=32)
     hardware_gpu_vram_gb = FiniteFloatField(label="GPU memory (GB)", min_value=0, max_value=1e5, initial=0, help_text="0: no GPU")
+    hardware_device = DeviceField(label="Your device", required=False, max_length=100,
+                                  help_text="The accelerator or host you have (from the device catalogue); empty: a typical device of the class above")
+    hardware_count = forms.IntegerField(label="How many", required=False, min_value=1, max_value=4096, initial=1,
+                                        help_text="Devices of that kind you can run models on")
     # Set by "Use this server's hardware": while the hardware answers are still the server's, the
     # advice uses its measured speed (calibrated on the runs made here), saved answer included.
     hardware_this_machine = forms.BooleanField(required=False, widget=forms.HiddenInput)
     privacy = forms.ChoiceField(choices=_choices(PRIVACIES), initial="internal")
+    residency = forms.ChoiceField(label="Where data may be processed", choices=_choices(RESIDENCIES), initial="any", required=False,
+                                  help_text="Hosted APIs whose provider processes data elsewhere are excluded")
     offline = forms.BooleanField(required=False, label="Must work offline")
     fine_tuning = forms.BooleanField(required=False, label="We need to fine-tune on our own data")
     complex_share = ShareField(

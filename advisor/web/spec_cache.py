@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 _lock = threading.Lock()
-_entry: tuple[tuple, float, tuple] | None = None  # (stamp, built at, specs)
+_entries: dict = {}  # build function → (stamp, built at, specs)
 
 
 def _stamp_path():
@@ -45,26 +45,24 @@ def _write_stamp() -> None:
 
 def cached_specs(build) -> tuple:
     """`build()`'s specs, rebuilt only when the catalogue changed or the time-to-live passed."""
-    global _entry
-    stamp, now, entry = _read_stamp(), time.monotonic(), _entry
+    stamp, now, entry = _read_stamp(), time.monotonic(), _entries.get(build)
     if entry is not None and entry[0] == stamp and now - entry[1] < settings.CATALOGUE_SPECS_TTL_S:
         return entry[2]
     with _lock:  # one thread of a process rebuilds; the others wait for its result
-        entry = _entry
+        entry = _entries.get(build)
         if entry is not None and entry[0] == stamp and time.monotonic() - entry[1] < settings.CATALOGUE_SPECS_TTL_S:
             return entry[2]
         specs = tuple(build())
-        _entry = (stamp, time.monotonic(), specs)
+        _entries[build] = (stamp, time.monotonic(), specs)
         return specs
 
 
 def clear() -> None:
-    global _entry
-    _entry = None
+    _entries.clear()
 
 
 def catalogue_changed(**kwargs) -> None:
-    """Signal receiver for Provider and LanguageModel saves and deletes."""
+    """Signal receiver for Provider, LanguageModel and Device saves and deletes."""
     clear()
     # Again after the commit: a request in between may have rebuilt from the old rows.
     transaction.on_commit(lambda: (clear(), _write_stamp()))
@@ -73,8 +71,8 @@ def catalogue_changed(**kwargs) -> None:
 def connect_signals() -> None:
     from django.db.models.signals import post_delete, post_save
 
-    from advisor.catalogue.models import LanguageModel, Provider
+    from advisor.catalogue.models import Device, LanguageModel, Provider
 
-    for model in (Provider, LanguageModel):
+    for model in (Provider, LanguageModel, Device):
         post_save.connect(catalogue_changed, sender=model, dispatch_uid=f"spec_cache_{model.__name__}_save")
         post_delete.connect(catalogue_changed, sender=model, dispatch_uid=f"spec_cache_{model.__name__}_delete")

@@ -18,6 +18,7 @@ from .advice import answers_query, recommendation_create, recommendation_markdow
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .models import Recommendation
+from .paging import page_of
 from advisor.trials.pricing import monthly_usd
 
 from .checks import compare_recommendation, recommendation_trials, recommendations_of
@@ -97,7 +98,7 @@ def recommendation(request, rec_id):
 @login_required
 @require_GET
 def recommendation_list(request):
-    return render(request, "web/recommendation_list.html", {"recommendations": recommendations_of(request.user)[:200]})
+    return render(request, "web/recommendation_list.html", {"page": page_of(request, recommendations_of(request.user))})
 
 
 @require_GET
@@ -231,7 +232,8 @@ def trial_history(request):
         # A blind trial is not found by its models before the vote: the match would name them.
         by_model = Q(runs__model_slug__icontains=query) | Q(runs__model_name__icontains=query)
         trials = trials.filter(Q(prompt__icontains=query) | Q(system__icontains=query) | (by_model & ~hidden_trials_q())).distinct()
-    context = {"rows": [history_row(trial, request.user) for trial in trials[:200]], "query": query}
+    page = page_of(request, trials)
+    context = {"rows": [history_row(trial, request.user) for trial in page], "page": page, "query": query}
     if request.htmx:
         return render(request, "web/trial_history.html#list", context)
     return render(request, "web/trial_history.html", context)
