@@ -53,10 +53,12 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "advisor.catalogue",
+    "advisor.runs",
     "advisor.trials",
     "advisor.machines",
     "advisor.hybrid",
     "advisor.evaluations",
+    "advisor.gateway",
     "advisor.tokens",
     "advisor.web",
 ]
@@ -204,13 +206,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
         "store_processed": False,
     }
-elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")) and os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT_S"):
-    # How long Redis waits before redelivering a dead worker's unacknowledged message (default an
-    # hour); longer than the longest run, or a run still going is delivered a second time (and
-    # dropped, its worker being alive: advisor/trials/running.py).
-    # kombu looks for such messages every 10 s but scans only on every 10th look; with a timeout
-    # short enough to set by hand, scan on each, so redelivery comes within 10 s of the timeout.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ["CELERY_BROKER_VISIBILITY_TIMEOUT_S"]),
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # How long Redis waits before redelivering a dead worker's unacknowledged message (Redis's own
+    # default is an hour, which left a message a killed worker had taken "queued" for half an hour).
+    # Longer than the longest task (an evaluation task: EVAL_CHAIN_S plus one run's hard limit), or a
+    # task still going is delivered a second time (and dropped: a run is claimed once).
+    # kombu looks for such messages every 10 s but scans only on every 10th look; scan on each, so
+    # redelivery comes within 10 s of the timeout.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_BROKER_VISIBILITY_TIMEOUT_S", "450")),
                                        "unacked_restore_throttle": 1}
 # The database row holds every result; no result backend is needed.
 CELERY_TASK_IGNORE_RESULT = True
@@ -218,7 +221,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "api"
-# Local-model runs have their own queue so GPU machines can take only those (-Q local).
+# Every task's queue when it is sent without one. Runs are sent to their runtime's queue instead
+# (advisor/runs/registry.py): local-model runs to "local", so GPU machines can take only those (-Q local).
+CELERY_TASK_ROUTES = {"trials.*": {"queue": "api"}, "evaluations.*": {"queue": "api"}}
 CELERY_WORKER_CONCURRENCY = int(os.environ.get("CELERY_WORKER_CONCURRENCY", "2"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
@@ -238,6 +243,11 @@ TRIAL_QUEUE_EXPIRE_S = int(os.environ.get("TRIAL_QUEUE_EXPIRE_S", "1800"))
 # sweeps runs whose worker is gone (web requests never do).
 WORKER_HEARTBEAT_S = float(os.environ.get("WORKER_HEARTBEAT_S", "10"))
 TRIAL_SWEEP_EVERY_S = float(os.environ.get("TRIAL_SWEEP_EVERY_S", "30"))
+# The most output bytes a model call may receive per token of its max tokens, whatever the server
+# sends (a server that ignores max_tokens or never ends its stream is cut there; advisor/runs/ledger.py).
+RUN_OUTPUT_BYTES_PER_TOKEN = int(os.environ.get("RUN_OUTPUT_BYTES_PER_TOKEN", "64"))
+# How often a running call's row says it is alive (advisor/runs/core.py), so a live one never looks dead.
+RUN_HEARTBEAT_S = float(os.environ.get("RUN_HEARTBEAT_S", "15"))
 # How often streamed output is written to the database, at most.
 TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 # Local models each worker process loads when it starts (comma-separated catalogue weights; empty: none).
@@ -262,8 +272,9 @@ EVAL_MAX_IN_FLIGHT_PER_USER = int(os.environ.get("EVAL_MAX_IN_FLIGHT_PER_USER", 
 EVAL_SPEND_CAP_USD = float(os.environ.get("EVAL_SPEND_CAP_USD", "5"))
 # A worker task goes on to its model's next waiting run without a broker round trip, for this long.
 EVAL_CHAIN_S = float(os.environ.get("EVAL_CHAIN_S", "60"))
-# A run whose worker died is run again, at most this many times in all.
-EVAL_MAX_ATTEMPTS = int(os.environ.get("EVAL_MAX_ATTEMPTS", "3"))
+# The periodic sweep re-sends an evaluation's run (or judge call) still queued after this long: its
+# message may have gone with a dead worker. A duplicate is harmless (a run is claimed once).
+EVAL_RESEND_QUEUED_AFTER_S = float(os.environ.get("EVAL_RESEND_QUEUED_AFTER_S", "300"))
 EVAL_JUDGE_MAX_TOKENS = int(os.environ.get("EVAL_JUDGE_MAX_TOKENS", "300"))
 EVAL_POLL_MS = int(os.environ.get("EVAL_POLL_MS", "1000"))
 # Provider entries: variables allowed as API key variables beyond *_API_KEY/*_KEY/*_TOKEN names
@@ -276,6 +287,20 @@ OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # local runs are in progress at once; see advisor/trials/runners/cores.py).
 LOCAL_RUN_THREADS = int(os.environ.get("LOCAL_RUN_THREADS", os.environ.get("TORCH_THREADS", "0")))
 PREPARED_MODELS_DIR = DATA_DIR / "models"
+
+# The gateway (/v1/, docs/gateway.md): per API token, requests a minute and spend a day (UTC) before
+# a 429; the longest a policy's small model may take over its draft before the large model answers
+# instead; the largest max_tokens a request may ask for.
+GATEWAY_REQUESTS_PER_MINUTE = int(os.environ.get("GATEWAY_REQUESTS_PER_MINUTE", "60"))
+GATEWAY_DAILY_BUDGET_USD = float(os.environ.get("GATEWAY_DAILY_BUDGET_USD", "5"))
+GATEWAY_SLM_TIMEOUT_S = float(os.environ.get("GATEWAY_SLM_TIMEOUT_S", "30"))
+GATEWAY_MAX_TOKENS = int(os.environ.get("GATEWAY_MAX_TOKENS", "1024"))
+# Shadow calls (a policy's shadow sampling) one web process makes at once; the others wait their turn.
+GATEWAY_SHADOW_CONCURRENCY = int(os.environ.get("GATEWAY_SHADOW_CONCURRENCY", "2"))
+# The model-serving process (python -m advisor.serving, started by scripts/run): requests generating
+# at once, and the largest max_tokens it accepts.
+SERVING_PARALLEL = int(os.environ.get("SERVING_PARALLEL", "1"))
+SERVING_MAX_TOKENS = int(os.environ.get("SERVING_MAX_TOKENS", "2048"))
 
 LOGGING = {
     "version": 1,

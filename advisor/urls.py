@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("advisor.evaluations.urls")),
     path("", include("advisor.hybrid.urls")),
     path("", include("advisor.tokens.urls")),
+    path("", include("advisor.gateway.urls")),
 ]

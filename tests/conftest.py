@@ -81,6 +81,28 @@ def loopback_llm(prepared_bundled_model):
     log.close()
 
 
+@pytest.fixture(scope="session")
+def served_slm(prepared_bundled_model):
+    """The model-serving process (advisor/serving) on loopback: the bundled model on ONNX Runtime
+    GenAI, OpenAI-compatible with per-token log-probabilities. Its base URL."""
+    port = free_port()
+    log = open(settings.DATA_DIR / "serving-test.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "advisor.serving", "--port", str(port)], cwd=ROOT, env=worker_env(),
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+
+    def healthy():
+        if process.poll() is not None:
+            raise RuntimeError(f"the model-serving process exited; see {log.name}")
+        return http_ok(f"http://127.0.0.1:{port}/health")
+
+    wait_for(healthy, 180, "the model-serving process")
+    yield f"http://127.0.0.1:{port}/v1"
+    stop_process(process)
+    log.close()
+
+
 def data_dir_with_prepared_models(path: Path) -> Path:
     """A data folder of its own at `path` whose models folder is the session's, so that what it
     starts does not convert the bundled model again."""

@@ -5,8 +5,10 @@ import threading
 import pytest
 from django.db import connection
 
-from advisor.trials import limits, services
-from advisor.trials.models import Status, Trial, TrialRun
+from advisor.runs import ledger
+from advisor.runs.models import SpendReservation
+from advisor.trials import lifecycle, limits, services
+from advisor.trials.models import TrialRun
 
 from .conftest import openai_model
 
@@ -33,21 +35,23 @@ def test_queued_priced_runs_count_at_their_worst_case_against_the_daily_cap(user
 def test_a_priced_model_counts_toward_the_cap_even_when_not_marked_hosted(user, settings):
     settings.TRIAL_DAILY_SPEND_CAP_USD = 5
     model = openai_model(slug="self-hosted-priced", base_url="http://127.0.0.1:9/v1", hosted=False, input_price=1, output_price=1)
-    trial = Trial.objects.create(owner=user, prompt="x")
-    TrialRun.objects.create(trial=trial, position=0, model=model, model_slug=model.slug, model_name=model.name,
-                            status=Status.DONE, cost_usd=5.5)
+    run = start(user, model, max_tokens=10).runs.get()
+    assert lifecycle.run_claim(run)
+    lifecycle.run_finish(run, cost_usd=5.5)  # what the worker measured; the ledger settles at it
+    assert ledger.spend_today_usd(user) == pytest.approx(5.5)
     with pytest.raises(services.TrialRejected, match="daily cap"):
         start(user, model, max_tokens=10)
 
 
 @pytest.mark.django_db
-def test_limits_check_takes_a_batch_of_planned_runs(user, settings):
-    # The evaluations app checks a whole evaluation up front.
+def test_the_ledger_takes_a_batch_of_runs_at_once(user, settings):
     settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = 3
-    model = openai_model(slug="free", base_url="http://127.0.0.1:9/v1")
-    with pytest.raises(limits.LimitExceeded, match="asked for 4 more"):
-        limits.limits_check(owner=user, planned=[limits.PlannedRun(model, 10, 10)] * 4)
-    limits.limits_check(owner=user, planned=[limits.PlannedRun(model, 10, 10)] * 3)
+    calls = [ledger.SpendCall(ledger.SpendKind.TRIAL_RUN, f"batch:{i}", 0.0) for i in range(4)]
+    with pytest.raises(ledger.SpendRefused, match="asked for 4 more"):
+        ledger.spend_reserve(owner=user, calls=calls)
+    assert not SpendReservation.objects.exists()
+    ledger.spend_reserve(owner=user, calls=calls[:3])
+    assert ledger.calls_in_flight(user, ledger.SpendKind.TRIAL_RUN) == 3
 
 
 @pytest.mark.django_db(transaction=True)

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from advisor.trials.models import Status, Trial, TrialRun
+from advisor.runs import ledger
+from advisor.trials.models import Trial
 
 from .conftest import free_port, openai_model, wait_for_trial
 
@@ -126,8 +127,7 @@ def test_non_json_body_is_a_400(signed_in):
 
 def test_too_many_runs_in_flight_is_a_429(signed_in, user, bundled_model, settings):
     settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = 1
-    trial = Trial.objects.create(owner=user, prompt="busy")
-    TrialRun.objects.create(trial=trial, position=0, model=bundled_model, model_slug=bundled_model.slug, model_name="x", status=Status.RUNNING)
+    assert post_trial(signed_in, prompt="busy", models=[bundled_model.slug]).status_code == 201  # stays queued: no worker here
     response = post_trial(signed_in, prompt="hi", models=[bundled_model.slug])
     assert response.status_code == 429
     assert "at most 1" in response.json()["errors"]["models"][0]
@@ -136,8 +136,10 @@ def test_too_many_runs_in_flight_is_a_429(signed_in, user, bundled_model, settin
 def test_daily_spend_cap_stops_paid_runs(signed_in, user, bundled_model, settings, db):
     settings.TRIAL_DAILY_SPEND_CAP_USD = 0.01
     paid = openai_model(slug="paid", base_url="http://127.0.0.1:9/v1", hosted=True, input_price=5, output_price=15)
-    trial = Trial.objects.create(owner=user, prompt="earlier")
-    TrialRun.objects.create(trial=trial, position=0, model=paid, model_slug="paid", model_name="paid", status=Status.DONE, cost_usd=0.02)
+    # An earlier call that cost $0.02, settled in the spend ledger.
+    ledger.spend_reserve(owner=user, calls=[ledger.SpendCall(ledger.SpendKind.GATEWAY, "earlier", 0.0)])
+    ledger.spend_add(subject="earlier", kind=ledger.SpendKind.GATEWAY, usd=0.02)
+    ledger.spend_settle(subject="earlier")
     response = post_trial(signed_in, prompt="hi", models=["paid"])
     assert response.status_code == 429
     assert "daily cap" in response.json()["errors"]["models"][0]

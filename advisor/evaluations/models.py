@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from advisor.catalogue.models import LanguageModel
+from advisor.runs.models import MeasuredRun
 
 
 class Check(models.TextChoices):
@@ -133,7 +134,7 @@ RUN_FINISHED = (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
 RUN_IN_FLIGHT = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 
-class EvaluationRun(models.Model):
+class EvaluationRun(MeasuredRun):
     evaluation = models.ForeignKey(Evaluation, on_delete=models.CASCADE, related_name="runs")
     item = models.ForeignKey(SuiteItem, on_delete=models.CASCADE, related_name="runs")
     model = models.ForeignKey(LanguageModel, null=True, on_delete=models.SET_NULL, related_name="evaluation_runs")
@@ -142,26 +143,11 @@ class EvaluationRun(models.Model):
     queue = models.CharField(max_length=20)
     repeat = models.PositiveSmallIntegerField(default=0)
     status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
-    # How many times a worker claimed it (a worker that died mid-run makes it run again, up to a limit).
+    # How many times a worker claimed it: once at most (a run whose worker died is failed, not run again).
     attempts = models.PositiveSmallIntegerField(default=0)
-    output = models.TextField(blank=True)
-    error = models.TextField(blank=True)
-    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
-    total_ms = models.PositiveIntegerField(null=True, blank=True)
-    input_tokens = models.PositiveIntegerField(null=True, blank=True)
-    output_tokens = models.PositiveIntegerField(null=True, blank=True)
-    tokens_per_s = models.FloatField(null=True, blank=True)
-    cost_usd = models.FloatField(null=True, blank=True)
-    cost_basis = models.CharField(max_length=200, blank=True)
-    confidence = models.JSONField(null=True, blank=True)
     # The reference check's outcome; null where the item has no `expected`.
     passed = models.BooleanField(null=True, blank=True)
     queued_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    worker_host = models.CharField(max_length=200, blank=True)
-    worker_pid = models.PositiveIntegerField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["evaluation", "item__position", "repeat", "model_slug"]

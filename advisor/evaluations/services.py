@@ -7,18 +7,20 @@ Running one run (and one judgement) lives in `execution.py`; the figures in `rep
 import datetime
 import functools
 import logging
+import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel, Provider
-from advisor.trials.lifecycle import HOSTNAME  # noqa: F401  (execution imports it from here)
-from advisor.trials.models import TrialRun
-from advisor.trials.sweep import worker_gone
+from advisor.runs import ledger
+from advisor.runs.models import SpendReservation
+from advisor.runs.registry import queue_for
+from advisor.runs.core import worker_gone
 
+from . import judge as judging
 from . import limits
 from .models import (
     RUN_IN_FLIGHT, EvalStatus, Evaluation, EvaluationRun, ItemVote, JudgeStatus, JudgeVerdict, RunStatus, Suite, SuiteItem,
@@ -132,10 +134,6 @@ def concurrency_for(model: LanguageModel) -> int:
     return max(1, settings.EVAL_MAX_CONCURRENCY_PER_MODEL)
 
 
-def queue_for(model: LanguageModel) -> str:
-    return "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
-
-
 def judge_max_tokens(request: EvaluationRequest) -> int:
     return request.judge_max_tokens or settings.EVAL_JUDGE_MAX_TOKENS
 
@@ -175,39 +173,44 @@ def evaluation_plan(*, request: EvaluationRequest) -> Plan:
         plan.worst_case_by_model[model.slug] = request.repeats * sum(
             limits.worst_case_cost_usd(model, tokens, request.max_tokens) for tokens in prompt_tokens)
     if judge:
-        # The judge reads the question and both answers (at most max_tokens each, ~4 bytes a token at worst).
-        judge_prompt = [tokens + 2 * 4 * request.max_tokens + 400 for tokens in prompt_tokens]
+        # The judge reads its instructions, the question, the reference and both answers, each at
+        # most what a run may receive (the output cap) and what the judge's prompt keeps of it.
+        answer_bytes = min(ledger.output_bytes_cap(request.max_tokens), 4 * judging.MAX_ANSWER_CHARS)
+        judge_prompt = [limits.prompt_tokens_upper_bound(*judging.judge_prompt(question=item.prompt, answer_a="", answer_b="", expected=item.expected))
+                        + 2 * answer_bytes for item in items]
         plan.worst_case_judge_usd = 2 * sum(limits.worst_case_cost_usd(judge, tokens, judge_max_tokens(request)) for tokens in judge_prompt)
     return plan
 
 
-def _check_limits(owner, plan: Plan) -> None:
-    unfinished = Evaluation.objects.filter(owner=owner, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).count()
-    if unfinished >= settings.EVAL_MAX_IN_FLIGHT_PER_USER:
-        raise EvaluationRejected(
-            {"models": [f"You have {unfinished} evaluations still running; at most {settings.EVAL_MAX_IN_FLIGHT_PER_USER} may run at once. Wait for one to finish or cancel it."]},
-            status=429)
+def _check_evaluation_cap(plan: Plan) -> None:
     if plan.worst_case_usd > settings.EVAL_SPEND_CAP_USD:
         raise EvaluationRejected(
             {"max_tokens": [f"At worst this evaluation costs ${plan.worst_case_usd:.2f} on paid models, over the ${settings.EVAL_SPEND_CAP_USD:.2f} cap for one evaluation (EVAL_SPEND_CAP_USD). Lower max tokens, repeats or the number of prompts."]},
             status=429)
-    if plan.paid:
-        since = timezone.now() - datetime.timedelta(days=1)
-        spent = (TrialRun.objects.filter(trial__owner=owner, queued_at__gte=since, model__provider__hosted=True).aggregate(total=Sum("cost_usd"))["total"] or 0)
-        spent += (EvaluationRun.objects.filter(evaluation__owner=owner, queued_at__gte=since, model__provider__hosted=True).aggregate(total=Sum("cost_usd"))["total"] or 0)
-        if spent + plan.worst_case_usd > settings.TRIAL_DAILY_SPEND_CAP_USD:
-            raise EvaluationRejected(
-                {"max_tokens": [f"You have spent ${spent:.2f} on paid models in the last 24 hours; this evaluation may cost up to ${plan.worst_case_usd:.2f} more, over the daily cap of ${settings.TRIAL_DAILY_SPEND_CAP_USD:.2f}. Lower max tokens or wait."]},
-                status=429)
+
+
+def evaluation_calls(evaluation_id, plan: Plan) -> list[ledger.SpendCall]:
+    """The evaluation's entries in the spend ledger: its runs, and its judge calls when it has a judge."""
+    subject = limits.evaluation_subject(evaluation_id)
+    calls = [ledger.SpendCall(ledger.SpendKind.EVALUATION, subject, sum(plan.worst_case_by_model.values()), ",".join(plan.worst_case_by_model))]
+    if plan.judge:
+        calls.append(ledger.SpendCall(ledger.SpendKind.JUDGE, subject, plan.worst_case_judge_usd, plan.judge.slug))
+    return calls
 
 
 def evaluation_start(*, owner, request: EvaluationRequest) -> Evaluation:
-    """Create the evaluation and all its runs (pending), then send each model's first runs once committed."""
+    """Create the evaluation and all its runs (pending), then send each model's first runs once committed.
+    Its worst case is reserved in the spend ledger first, in the same transaction: a refused start creates nothing."""
     plan = evaluation_plan(request=request)
-    _check_limits(owner, plan)
+    _check_evaluation_cap(plan)
+    evaluation_id = uuid.uuid4()
     with transaction.atomic():
+        try:
+            ledger.spend_reserve(owner=owner, calls=evaluation_calls(evaluation_id, plan))
+        except ledger.SpendRefused as exc:
+            raise EvaluationRejected({"models" if exc.limit == "in_flight" else "max_tokens": [exc.message]}, status=429) from exc
         evaluation = Evaluation.objects.create(
-            owner=owner, suite=request.suite, model_slugs=[m.slug for m in plan.models], repeats=request.repeats,
+            id=evaluation_id, owner=owner, suite=request.suite, model_slugs=[m.slug for m in plan.models], repeats=request.repeats,
             max_tokens=request.max_tokens, temperature=request.temperature, judge=plan.judge,
             judge_slug=plan.judge.slug if plan.judge else "", judge_max_tokens=judge_max_tokens(request),
             requests_per_day=request.requests_per_day, recommendation_id=request.recommendation_id,
@@ -262,14 +265,17 @@ def dispatch(evaluation_id, model_slug: str) -> int:
 
 
 def evaluation_settle(evaluation_id) -> None:
-    """Mark the evaluation finished once nothing of it is left to run (runs and judgements)."""
+    """Mark the evaluation finished and settle its spend once nothing of it is left to run (runs and judgements)."""
     runs = EvaluationRun.objects.filter(evaluation_id=evaluation_id)
     if runs.filter(status__in=[RunStatus.PENDING, *RUN_IN_FLIGHT]).exists():
         return
     if JudgeVerdict.objects.filter(evaluation_id=evaluation_id, status__in=[JudgeStatus.QUEUED, JudgeStatus.RUNNING]).exists():
         return
     status = EvalStatus.DONE if runs.filter(status=RunStatus.DONE).exists() else EvalStatus.FAILED
-    Evaluation.objects.filter(pk=evaluation_id, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).update(status=status, finished_at=timezone.now())
+    with transaction.atomic():
+        Evaluation.objects.filter(pk=evaluation_id, status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING]).update(status=status, finished_at=timezone.now())
+        # Nothing of it runs any more (a cancelled one too): its reservations count at what it spent.
+        ledger.spend_settle(subject=limits.evaluation_subject(evaluation_id))
 
 
 def evaluation_cancel(*, evaluation: Evaluation) -> bool:
@@ -281,42 +287,70 @@ def evaluation_cancel(*, evaluation: Evaluation) -> bool:
         EvaluationRun.objects.filter(evaluation=evaluation, status__in=[RunStatus.PENDING, RunStatus.QUEUED]).update(
             status=RunStatus.CANCELLED, error="Cancelled before it ran.", finished_at=now)
         JudgeVerdict.objects.filter(evaluation=evaluation, status=JudgeStatus.QUEUED).update(status=JudgeStatus.FAILED, error="Cancelled.")
+    evaluation_settle(evaluation.pk)  # settles its spend now, or when its last executing run ends
     return bool(changed)
 
 
 # --- After a worker died ----------------------------------------------------------------------------
 
+WORKER_GONE = ("The worker running this stopped before it finished (restarted or out of memory). It was not run again, "
+               "since the call may already have reached the provider: retry the evaluation's failed runs.")
 
-def evaluations_resume() -> int:
-    """At worker start: put back the runs whose worker died, re-send the queued ones (a message the
-    dead worker had taken is lost on some brokers; a duplicate is harmless, since a run is claimed
-    by a conditional update and runs once), and fill every model's free slots. Returns runs re-sent."""
-    resent = 0
+
+def run_worst_case_usd(run: EvaluationRun) -> float:
+    return ledger.worst_case_cost_usd(run.model, limits.prompt_tokens_upper_bound(run.item.system, run.item.prompt),
+                                      run.evaluation.max_tokens) if ledger.is_priced(run.model) else 0.0
+
+
+def evaluations_sweep(*, resend_queued_after_s: float) -> int:
+    """Part of the one periodic sweep (advisor/runs/sweep.py), in the worker, at its start and then
+    every TRIAL_SWEEP_EVERY_S: fail the runs and judge calls whose worker is gone (never run again:
+    the call may already have reached the provider; their cost counts at its worst case), re-send
+    the queued ones waiting longer than `resend_queued_after_s` (a message a dead worker had taken
+    may be lost; a duplicate is harmless, a run is claimed once), fill every model's free slots and
+    finish what is over. Returns how many rows it changed or re-sent."""
+    changed = 0
     now = timezone.now()
     live = Evaluation.objects.filter(status__in=[EvalStatus.QUEUED, EvalStatus.RUNNING])
-    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.RUNNING):
+    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.RUNNING).select_related("evaluation", "item", "model"):
         if not worker_gone(run.worker_host, run.worker_pid, run.updated_at):
             continue
-        taken = EvaluationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker_pid=run.worker_pid, worker_host=run.worker_host)
-        if run.attempts >= settings.EVAL_MAX_ATTEMPTS:
-            taken.update(status=RunStatus.FAILED, finished_at=now,
-                         error=f"The worker running this stopped {run.attempts} times before it finished (restarted or out of memory); it was not tried again.")
-        else:
-            taken.update(status=RunStatus.QUEUED, output="", queued_at=now, worker_pid=None)
-    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.QUEUED):
-        _send_run(run.pk, run.queue)
-        resent += 1
-    for verdict in JudgeVerdict.objects.filter(evaluation__in=live, status__in=[JudgeStatus.QUEUED, JudgeStatus.RUNNING]):
+        with transaction.atomic():
+            if EvaluationRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, worker_pid=run.worker_pid, worker_host=run.worker_host).update(
+                    status=RunStatus.FAILED, finished_at=now, updated_at=now, error=WORKER_GONE):
+                ledger.spend_add(subject=limits.evaluation_subject(run.evaluation_id), kind=ledger.SpendKind.EVALUATION, usd=run_worst_case_usd(run))
+                changed += 1
+    stale = now - datetime.timedelta(seconds=resend_queued_after_s)
+    for run in EvaluationRun.objects.filter(evaluation__in=live, status=RunStatus.QUEUED, queued_at__lte=stale):
+        if EvaluationRun.objects.filter(pk=run.pk, status=RunStatus.QUEUED).update(queued_at=now):
+            _send_run(run.pk, run.queue)
+            changed += 1
+    for verdict in JudgeVerdict.objects.filter(evaluation__in=live, status__in=[JudgeStatus.QUEUED, JudgeStatus.RUNNING]).select_related("evaluation__judge"):
         if verdict.status == JudgeStatus.RUNNING:
-            if not worker_gone(verdict.worker_host, verdict.worker_pid, verdict.updated_at):
-                continue
-            JudgeVerdict.objects.filter(pk=verdict.pk, status=JudgeStatus.RUNNING, worker_pid=verdict.worker_pid).update(status=JudgeStatus.QUEUED)
-        _send_judgement(verdict.pk, verdict.evaluation.judge)
+            if worker_gone(verdict.worker_host, verdict.worker_pid, verdict.updated_at):
+                with transaction.atomic():
+                    if JudgeVerdict.objects.filter(pk=verdict.pk, status=JudgeStatus.RUNNING, worker_pid=verdict.worker_pid,
+                                                   worker_host=verdict.worker_host).update(status=JudgeStatus.FAILED, error=WORKER_GONE, updated_at=now):
+                        ledger.spend_add(subject=limits.evaluation_subject(verdict.evaluation_id), kind=ledger.SpendKind.JUDGE,
+                                         usd=_judgement_worst_case_usd(verdict))
+                        changed += 1
+        elif verdict.updated_at <= stale and JudgeVerdict.objects.filter(pk=verdict.pk, status=JudgeStatus.QUEUED).update(updated_at=now):
+            _send_judgement(verdict.pk, verdict.evaluation.judge)
+            changed += 1
     for evaluation in live:
         for slug in evaluation.model_slugs:
-            dispatch(evaluation.pk, slug)
+            changed += dispatch(evaluation.pk, slug)
         evaluation_settle(evaluation.pk)
-    return resent
+    return changed
+
+
+def _judgement_worst_case_usd(verdict: JudgeVerdict) -> float:
+    """One judge call's share of the evaluation's judge reservation (it reserved two a prompt)."""
+    evaluation = verdict.evaluation
+    calls = 2 * evaluation.suite.items.count() or 1
+    reserved = (SpendReservation.objects.filter(subject=limits.evaluation_subject(evaluation.pk), kind=ledger.SpendKind.JUDGE)
+                .values_list("reserved_usd", flat=True).first() or 0.0)
+    return reserved / calls
 
 
 # --- Judging ------------------------------------------------------------------------------------------

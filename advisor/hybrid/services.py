@@ -7,7 +7,7 @@ from advisor.hybrid.models import HybridPolicy
 
 def hybrid_policy_save(
     *, owner, slm, llm, calibration: Calibration, signal: str = DEFAULT_SIGNAL,
-    source_evaluation=None,
+    source_evaluation=None, name: str = "",
 ) -> HybridPolicy:
     if slm.pk == llm.pk:
         raise ValueError("llm must be a different model from slm.")
@@ -15,8 +15,52 @@ def hybrid_policy_save(
         owner=owner, slm=slm, llm=llm, signal=signal, threshold=calibration.threshold,
         target_kind=calibration.target.kind, target_value=calibration.target.value,
         requests_per_day=calibration.target.requests_per_day, figures=calibration.as_figures(),
-        source_evaluation=source_evaluation,
+        source_evaluation=source_evaluation, name=name,
     )
+
+
+def hybrid_policy_set(*, owner, name: str, slm, llm, threshold: float, signal: str = DEFAULT_SIGNAL) -> HybridPolicy:
+    """A policy whose threshold is set by hand (no calibration behind it: its figures are empty)."""
+    if slm.pk == llm.pk:
+        raise ValueError("llm must be a different model from slm.")
+    return HybridPolicy.objects.create(owner=owner, name=name, slm=slm, llm=llm, signal=signal, threshold=threshold,
+                                       target_kind=HybridPolicy.TargetKind.THRESHOLD, target_value=threshold)
+
+
+def hybrid_policy_version_add(*, policy: HybridPolicy, calibration: Calibration, source_evaluation=None) -> HybridPolicy:
+    """The policy recalibrated: a new version (the old ones stay), with the same pair, name and gateway settings."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        latest = HybridPolicy.objects.select_for_update().filter(family=policy.family).order_by("-version").first()
+        return HybridPolicy.objects.create(
+            owner=latest.owner, family=latest.family, version=latest.version + 1, name=latest.name,
+            slm=latest.slm, llm=latest.llm, signal=latest.signal, threshold=calibration.threshold,
+            target_kind=calibration.target.kind, target_value=calibration.target.value,
+            requests_per_day=calibration.target.requests_per_day, figures=calibration.as_figures(),
+            source_evaluation=source_evaluation or latest.source_evaluation,
+            log_text=latest.log_text, shadow_share=latest.shadow_share,
+        )
+
+
+def hybrid_policy_latest(*, owner, ref: str) -> HybridPolicy | None:
+    """The latest version of the owner's policy named `ref`, or whose versions include the id `ref`."""
+    import uuid
+
+    policies = HybridPolicy.objects.filter(owner=owner).select_related("slm__provider", "llm__provider")
+    try:
+        family = policies.filter(pk=uuid.UUID(ref)).values_list("family", flat=True).first()
+    except ValueError:
+        family = None
+    if family is None:
+        family = policies.filter(name=ref).exclude(name="").values_list("family", flat=True).first()
+    if family is None:
+        return None
+    return policies.filter(family=family).order_by("-version").first()
+
+
+def hybrid_policy_name_taken(*, owner, name: str) -> bool:
+    return bool(name) and HybridPolicy.objects.filter(owner=owner, name=name).exists()
 
 
 def evaluation_calibration(*, evaluation, slm: str, llm: str, target=None) -> dict:

@@ -16,15 +16,13 @@ from .models import Worker
 measured_machine: dict = {}
 
 
-def worker_beat(*, name: str, queues: list[str], started_at: datetime.datetime) -> None:
+def worker_beat(*, name: str, queues: list[str], started_at: datetime.datetime, models: dict | None = None) -> None:
+    """`models`: what the worker can run ({slug: None or [reason, fix]}), checked in its own environment."""
     now = timezone.now()
-    Worker.objects.update_or_create(name=name, defaults={
-        "hostname": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues),
-        "started_at": started_at, "last_seen_at": now, "stopped_at": None,
-    }, create_defaults={
-        "hostname": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues),
-        "started_at": started_at, "last_seen_at": now, "machine": measured_machine,
-    })
+    alive = {"hostname": socket.gethostname(), "pid": os.getpid(), "queues": sorted(queues), "started_at": started_at,
+             "last_seen_at": now} | ({"models": models} if models is not None else {})
+    Worker.objects.update_or_create(name=name, defaults=alive | {"stopped_at": None},
+                                    create_defaults=alive | {"machine": measured_machine})
 
 
 def worker_stopped(*, name: str) -> None:
@@ -40,6 +38,12 @@ def silent_after_s() -> float:
 def workers_for(queue: str) -> list[Worker]:
     """The workers that consume `queue` and have not said they stopped, most recently seen first."""
     return [w for w in Worker.objects.filter(stopped_at=None) if queue in (w.queues or [])]
+
+
+def live_workers():
+    """Workers that have not said they stopped and beat recently."""
+    since = timezone.now() - datetime.timedelta(seconds=silent_after_s())
+    return Worker.objects.filter(stopped_at=None, last_seen_at__gte=since)
 
 
 def worker_alive(worker: Worker, now=None) -> bool:

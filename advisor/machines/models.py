@@ -13,6 +13,9 @@ class Worker(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     # What the worker measured of its machine when it started: cores, RAM, GPU, memory bandwidth.
     machine = models.JSONField(default=dict, blank=True)
+    # What it can run, as its last beat said (checked in its own environment: weights present, API key
+    # set, runtime installed): {model slug: null when it can, [reason, fix] when it cannot}.
+    models = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-last_seen_at"]

@@ -15,16 +15,20 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel
 from advisor.hybrid.cascade import DEFAULT_SIGNAL, RunFigures, cascade_figures, confidence_signal, escalation_decision
+from advisor.runs import ledger
+from advisor.runs.core import heartbeat
+from advisor.runs.failures import failure_message
 
 from . import execution, runners
 from .execution import ms
-from .lifecycle import HOSTNAME
+from .lifecycle import HOSTNAME, run_fail
+from .limits import run_subject
 from .models import Status, TrialRun
 from .sweep import run_fail_if_its_worker_is_gone
 
@@ -179,18 +183,18 @@ def _speed_json(run: TrialRun, measured: execution.Measurement) -> dict:
     return {"runtime": run.runtime or None, "precision": run.precision or None, "predicted_tokens_per_s": run.predicted_tokens_per_s}
 
 
-def _failure_message(exc: BaseException) -> str:
-    if isinstance(exc, runners.RunError):
-        return str(exc)
-    if isinstance(exc, SoftTimeLimitExceeded):
-        return f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. Lower max tokens."
-    # The type only: an exception's text may carry anything, a key included.
-    return f"The run failed unexpectedly on the worker ({type(exc).__name__}). Try again; if it persists, tell an admin."
-
-
-def _fail(run_id: int, message: str, **fields) -> None:
+def _end(run: TrialRun, *, slm_usd: float = 0.0, llm_usd: float = 0.0, **fields) -> bool:
+    """Running → done or failed (`fields`), with what each model spent settled in the ledger: the
+    draft against the run's reservation, the large model's answer against the escalation's."""
     now = timezone.now()
-    _running(run_id).update(status=Status.FAILED, error=message, progress="", finished_at=now, updated_at=now, **fields)
+    with transaction.atomic():
+        ended = _running(run.pk).update(progress="", finished_at=now, updated_at=now, **fields)
+        if ended:
+            subject = run_subject(run)
+            ledger.spend_add(subject=subject, kind=ledger.SpendKind.TRIAL_RUN, usd=slm_usd)
+            ledger.spend_add(subject=subject, kind=ledger.SpendKind.HYBRID_ESCALATION, usd=llm_usd)
+            ledger.spend_settle(subject=subject)
+    return bool(ended)
 
 
 def _price(trial):
@@ -210,8 +214,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         return
     slm, llm = run.model, run.hybrid_llm
     if slm is None or llm is None:
-        TrialRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-            status=Status.FAILED, error="One of the hybrid's models was removed from the catalogue.", finished_at=timezone.now())
+        run_fail(run, "One of the hybrid's models was removed from the catalogue.", unless_started=True)
         return
     started = timezone.now()
     claimed = TrialRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
@@ -230,13 +233,14 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
     draft = _Stream(run_id)
     slm_measured, slm_error = None, ""
     try:
-        slm_measured = execution.generate(slm, request, on_text=draft.text, on_progress=draft.progress, price=price)
+        with heartbeat(_running(run_id)):
+            slm_measured = execution.generate(slm, request, on_text=draft.text, on_progress=draft.progress, price=price)
     except execution.GenerationFailed as failed:
         if isinstance(failed.cause, _TakenAway):
             return
         if not isinstance(failed.cause, Exception):
             raise failed.cause
-        slm_error = _failure_message(failed.cause)
+        slm_error = failure_message(failed.cause, log_as=f"Hybrid run {run_id}'s draft")
         slm_measured = failed.measurement
     figures["slm"] = _measured_json(slm, slm_measured, slm_error)
     if not slm_error:
@@ -246,18 +250,17 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
     reason = decision.reason
     if slm_error and decision.escalate:
         reason = f"The small model failed ({slm_error}), so the large model was asked."
+    slm_usd = ledger.billable_usd(slm, slm_measured.cost_usd)
     if slm_error and not decision.escalate:
-        _fail(run_id, f"The small model failed: {slm_error}", output=slm_measured.output, confidence=None,
-              escalated=False, escalation_reason=reason, hybrid_figures=figures)
+        _end(run, slm_usd=slm_usd, status=Status.FAILED, error=f"The small model failed: {slm_error}", output=slm_measured.output,
+             confidence=None, escalated=False, escalation_reason=reason, hybrid_figures=figures)
         return
 
     if not decision.escalate:
         cascade = cascade_figures(slm=_figures(slm_measured), llm=None)
         figures["cascade"] = asdict(cascade)
-        now = timezone.now()
-        _running(run_id).update(
-            status=Status.DONE, output=slm_measured.output, progress="", finished_at=now, updated_at=now,
-            routed_to=slm.slug, escalated=False, escalation_reason=reason, confidence=confidence, hybrid_figures=figures,
+        _end(
+            run, slm_usd=slm_usd, status=Status.DONE, output=slm_measured.output, routed_to=slm.slug, escalated=False, escalation_reason=reason, confidence=confidence, hybrid_figures=figures,
             ttft_ms=cascade.ttft_ms, total_ms=round(cascade.total_ms), input_tokens=cascade.input_tokens,
             output_tokens=cascade.output_tokens, tokens_per_s=slm_measured.tokens_per_s, cost_usd=cascade.cost_usd,
             cost_basis=f"{slm.name}: {slm_measured.cost_basis}"[:200], peak_rss_mb=slm_measured.peak_rss_mb,
@@ -273,24 +276,25 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         return
     answer = _Stream(run_id, ttft_offset_ms=slm_measured.total_ms or 0)
     try:
-        llm_measured = execution.generate(llm, request, on_text=answer.text, on_progress=answer.progress, price=price)
+        with heartbeat(_running(run_id)):
+            llm_measured = execution.generate(llm, request, on_text=answer.text, on_progress=answer.progress, price=price)
     except execution.GenerationFailed as failed:
         if isinstance(failed.cause, _TakenAway):
             return
         if not isinstance(failed.cause, Exception):
             raise failed.cause
-        message = _failure_message(failed.cause)
+        message = failure_message(failed.cause, log_as=f"Hybrid run {run_id}'s answer")
         figures["llm"] = _measured_json(llm, failed.measurement, message)
-        _fail(run_id, f"The large model failed after the small model's draft: {message}", output=failed.measurement.output,
-              hybrid_figures=figures)
+        _end(run, slm_usd=slm_usd, llm_usd=ledger.billable_usd(llm, failed.measurement.cost_usd), status=Status.FAILED,
+             error=f"The large model failed after the small model's draft: {message}", output=failed.measurement.output,
+             hybrid_figures=figures)
         return
     figures["llm"] = _measured_json(llm, llm_measured)
     cascade = cascade_figures(slm=_figures(slm_measured), llm=_figures(llm_measured))
     figures["cascade"] = asdict(cascade)
-    now = timezone.now()
-    _running(run_id).update(
-        status=Status.FAILED if llm_measured.timed_out else Status.DONE, output=llm_measured.output, progress="",
-        finished_at=now, updated_at=now, hybrid_figures=figures,
+    _end(
+        run, slm_usd=slm_usd, llm_usd=ledger.billable_usd(llm, llm_measured.cost_usd),
+        status=Status.FAILED if llm_measured.timed_out else Status.DONE, output=llm_measured.output, hybrid_figures=figures,
         ttft_ms=None if cascade.ttft_ms is None else round(cascade.ttft_ms), total_ms=round(cascade.total_ms),
         input_tokens=cascade.input_tokens, output_tokens=cascade.output_tokens, tokens_per_s=llm_measured.tokens_per_s,
         cost_usd=cascade.cost_usd,
@@ -327,7 +331,6 @@ def hybrid_view(run: TrialRun) -> dict:
 
 def hybrid_run_enqueue(run: TrialRun, queue: str) -> None:
     """Send the hybrid row's one task (the SLM's queue: it answers first)."""
-    from .lifecycle import run_fail
     from .queueing import NOT_QUEUED
     from .tasks import trial_hybrid_run_execute as task
 

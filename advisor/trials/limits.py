@@ -1,95 +1,27 @@
-"""Per-user limits on runs: how many may be in flight, and how much priced models may cost a day.
+"""A trial's calls in the spend ledger (advisor/runs/ledger.py): each run reserves its worst case,
+and a hybrid column also its large model's (the escalation), at the trial's start, under the ledger's
+per-user lock, so the daily cap and the in-flight limit see them beside evaluations and judge calls."""
 
-`limits_check` must run inside the transaction that inserts the planned runs, after
-`limits_lock`: the lock serialises one user's starts, so concurrent requests cannot all pass the
-check before any of them has inserted its runs. Runs still queued or running count at their
-worst-case cost, so five concurrent $6 runs cannot all start against a $5 cap.
-"""
+from advisor.runs.ledger import SpendCall, SpendKind, prompt_tokens_upper_bound, worst_case_cost_usd  # noqa: F401
 
-import datetime
-from dataclasses import dataclass
-
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.db.models import Q
-from django.utils import timezone
-
-from advisor.catalogue.models import LanguageModel
-
-from .models import FINISHED, Status, TrialRun
+from .models import TrialRun
 
 
-class LimitExceeded(Exception):
-    """`errors` maps a field to messages, like TrialRejected; the status is 429."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__(errors)
+def run_subject(run: TrialRun) -> str:
+    return trial_run_subject(run.trial_id, run.position)
 
 
-@dataclass(frozen=True)
-class PlannedRun:
-    model: LanguageModel
-    prompt_tokens: int
-    max_tokens: int
+def trial_run_subject(trial_id, position: int) -> str:
+    # Known before the rows exist, so the reservation is taken before anything is inserted.
+    return f"trials.trial:{trial_id}:{position}"
 
 
-def prompt_tokens_upper_bound(*texts: str) -> int:
-    # No tokenizer here yields more tokens than the text has bytes: a bound, not an estimate.
-    return sum(len(text.encode("utf-8")) for text in texts)
-
-
-def is_priced(model: LanguageModel | None) -> bool:
-    return bool(model and (model.input_usd_per_mtok or model.output_usd_per_mtok))
-
-
-def worst_case_cost_usd(model: LanguageModel, prompt_tokens: int, max_tokens: int) -> float:
-    """What a run can cost at most at the model's catalogue prices (every output token used)."""
-    return (prompt_tokens * model.input_usd_per_mtok + max_tokens * model.output_usd_per_mtok) / 1e6
-
-
-def limits_lock(owner) -> None:
-    """Serialise this user's starts until the caller's transaction ends: a row lock on the user
-    (PostgreSQL); SQLite's IMMEDIATE transactions (settings) already hold the write lock."""
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-
-
-def spent_today_usd(owner) -> float:
-    """Priced runs of the last 24 hours: finished ones at their cost, unfinished ones (or ones whose
-    cost is unknown) at their worst case."""
-    since = timezone.now() - datetime.timedelta(days=1)
-    runs = (TrialRun.objects.filter(trial__owner=owner, queued_at__gte=since)
-            .filter(Q(model__input_usd_per_mtok__gt=0) | Q(model__output_usd_per_mtok__gt=0))
-            .select_related("model", "trial"))
-    total = 0.0
-    for run in runs:
-        if run.status in FINISHED and run.cost_usd is not None:
-            total += run.cost_usd
-        else:
-            trial = run.trial
-            total += worst_case_cost_usd(run.model, prompt_tokens_upper_bound(trial.system, trial.prompt), trial.max_tokens)
-    return total
-
-
-def limits_check(*, owner, planned: list[PlannedRun]) -> None:
-    """Raise LimitExceeded if starting `planned` breaks a limit. Call inside the transaction that
-    inserts them (it takes the per-user lock itself)."""
-    limits_lock(owner)
-    in_flight = TrialRun.objects.filter(trial__owner=owner, status__in=[Status.QUEUED, Status.RUNNING]).count()
-    cap_runs = settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER
-    if in_flight + len(planned) > cap_runs:
-        raise LimitExceeded({"models": [
-            f"You have {in_flight} runs still going and asked for {len(planned)} more; at most {cap_runs} may run at once. Wait for them to finish."
-        ]})
-    priced = [p for p in planned if is_priced(p.model)]
-    if not priced:
-        return
-    cap = settings.TRIAL_DAILY_SPEND_CAP_USD
-    spent = spent_today_usd(owner)
-    asked = sum(worst_case_cost_usd(p.model, p.prompt_tokens, p.max_tokens) for p in priced)
-    if spent + asked > cap:
-        raise LimitExceeded({"models": [
-            f"Priced models: ${spent:.2f} spent or reserved in the last 24 hours (runs still going count at their "
-            f"worst case) plus up to ${asked:.2f} for this would pass the daily cap of ${cap:.2f}. "
-            "Lower max tokens, use free local models, or wait."
-        ]})
+def trial_calls(*, trial_id, models, hybrid, prompt_tokens: int, max_tokens: int) -> list[SpendCall]:
+    """The ledger entries of a trial's runs (`hybrid`: a HybridPlan or None, its column after the models)."""
+    calls = [SpendCall(SpendKind.TRIAL_RUN, trial_run_subject(trial_id, position), worst_case_cost_usd(model, prompt_tokens, max_tokens), model.slug)
+             for position, model in enumerate(models)]
+    if hybrid:
+        subject = trial_run_subject(trial_id, len(models))
+        calls += [SpendCall(SpendKind.TRIAL_RUN, subject, worst_case_cost_usd(hybrid.slm, prompt_tokens, max_tokens), hybrid.slm.slug),
+                  SpendCall(SpendKind.HYBRID_ESCALATION, subject, worst_case_cost_usd(hybrid.llm, prompt_tokens, max_tokens), hybrid.llm.slug)]
+    return calls

@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from advisor.catalogue.models import LanguageModel
+from advisor.runs.models import MeasuredRun
 
 
 class Status(models.TextChoices):
@@ -59,7 +60,7 @@ class Trial(models.Model):
         return Status.DONE if Status.DONE in statuses else Status.FAILED
 
 
-class TrialRun(models.Model):
+class TrialRun(MeasuredRun):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="runs")
     position = models.PositiveSmallIntegerField()
     model = models.ForeignKey(LanguageModel, null=True, on_delete=models.SET_NULL, related_name="runs")
@@ -67,29 +68,14 @@ class TrialRun(models.Model):
     model_slug = models.CharField(max_length=100)
     model_name = models.CharField(max_length=120)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    output = models.TextField(blank=True)
-    error = models.TextField(blank=True)
     progress = models.CharField(max_length=200, blank=True, help_text="What the run is doing before its first token.")
     queued_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     queue_ms = models.PositiveIntegerField(null=True, blank=True)
-    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
-    total_ms = models.PositiveIntegerField(null=True, blank=True)
-    input_tokens = models.PositiveIntegerField(null=True, blank=True)
-    output_tokens = models.PositiveIntegerField(null=True, blank=True)
-    tokens_per_s = models.FloatField(null=True, blank=True)
-    cost_usd = models.FloatField(null=True, blank=True)
-    cost_basis = models.CharField(max_length=200, blank=True)
     peak_rss_mb = models.PositiveIntegerField(null=True, blank=True)
-    # runners.confidence.confidence_summary() of the generated tokens; null where the runtime gives none.
-    confidence = models.JSONField(null=True, blank=True)
     # Local runs: what ran, and the advisor's estimate for the worker's machine beside the measured figure.
     runtime = models.CharField(max_length=30, blank=True)
     precision = models.CharField(max_length=10, blank=True)
     predicted_tokens_per_s = models.FloatField(null=True, blank=True)
-    worker_host = models.CharField(max_length=200, blank=True)
-    worker_pid = models.PositiveIntegerField(null=True, blank=True)
     # The hybrid column (model_slug "hybrid", see hybrid_run.py): `model` is the SLM that answers
     # first, `hybrid_llm` the one it escalates to when its confidence is under the threshold. When
     # it escalated, `draft_output` keeps the SLM's draft and `output` is the LLM's answer.
@@ -103,7 +89,6 @@ class TrialRun(models.Model):
     escalation_reason = models.CharField(max_length=300, blank=True)
     # {"slm": {...}, "llm": {...} | None, "cascade": cascade_figures(...)}: each model's own figures.
     hybrid_figures = models.JSONField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["trial", "position"]

@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 
-from advisor.catalogue.models import LanguageModel, Provider
+from advisor.runs.registry import queue_for  # noqa: F401  (trials import it from here)
 
 from .lifecycle import run_fail
 from .models import TrialRun
@@ -12,11 +12,6 @@ from .models import TrialRun
 log = logging.getLogger(__name__)
 
 NOT_QUEUED = "The run could not be queued: the task queue (broker) did not answer. Check that it and the worker are running (scripts/run starts both), then run the trial again."
-
-
-def queue_for(model: LanguageModel) -> str:
-    # Local-model runs have their own queue so GPU machines can take only those (-Q local).
-    return "local" if model.provider.kind == Provider.Kind.TRANSFORMERS else "api"
 
 
 def run_enqueue(run: TrialRun, queue: str) -> None:

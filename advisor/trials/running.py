@@ -6,28 +6,19 @@ import functools
 import logging
 import time
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from advisor.catalogue.models import LanguageModel
 from advisor.machines.prediction import run_speed_record
+from advisor.runs.core import heartbeat
+from advisor.runs.failures import UNEXPECTED, failure_message, timed_out_message  # noqa: F401  (services re-exports)
 
 from . import execution, runners
+from .lifecycle import RunTakenAway, run_claim, run_fail, run_finish, run_owned, run_save_progress
 from .pricing import trial_run_cost
-from .lifecycle import RunTakenAway, run_claim, run_fail, run_finish, run_save_progress
 from .models import Status, TrialRun
 from .sweep import run_fail_if_its_worker_is_gone
 
 log = logging.getLogger(__name__)
-
-UNEXPECTED = "The run failed unexpectedly on the worker ({kind}). Try again; if it persists, tell an admin."
-
-
-def timed_out_message() -> str:
-    return (
-        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
-        "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
-    )
 
 
 class _Progress:
@@ -84,28 +75,21 @@ def trial_run_execute(*, run_id: int) -> None:
     )
     progress = _Progress(run)
     try:
-        measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress,
-                                       price=functools.partial(trial_run_cost, trial=trial))
+        with heartbeat(run_owned(run)):
+            measured = execution.generate(model, request, on_text=progress.text, on_progress=progress.progress,
+                                           price=functools.partial(trial_run_cost, trial=trial))
     except execution.GenerationFailed as failed:
         run.output = failed.measurement.output
         exc = failed.cause
         if isinstance(exc, RunTakenAway):
             log.warning("Run %s was failed underneath its worker; stopped generating", run.pk)
-        elif isinstance(exc, runners.RunError):
-            run_fail(run, str(exc), owned=True)
-        elif isinstance(exc, SoftTimeLimitExceeded):
-            run_fail(run, timed_out_message(), owned=True)
         elif isinstance(exc, Exception):
-            log.error("Run %s failed", run.pk, exc_info=exc)
-            # The type only: an exception's text may carry anything, a key included.
-            run_fail(run, UNEXPECTED.format(kind=type(exc).__name__), owned=True)
+            run_fail(run, failure_message(exc, log_as=f"Run {run.pk}"), owned=True, cost_usd=failed.measurement.cost_usd)
         else:
             raise exc
         return
 
-    figures = {name: getattr(measured, name) for name in (
-        "output", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd",
-        "cost_basis", "peak_rss_mb", "confidence")}
+    figures = TrialRun.measured_fields(measured) | {"peak_rss_mb": measured.peak_rss_mb}
     run_speed_record(run=run, measured=measured)  # runtime, precision, the advisor's estimate beside the measurement
     figures |= {"runtime": run.runtime, "precision": run.precision, "predicted_tokens_per_s": run.predicted_tokens_per_s}
     if measured.timed_out:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from advisor.catalogue.models import LanguageModel
+from advisor.runs import ledger
 
 from . import limits
 from .availability import model_availability, unrunnable_message
@@ -32,6 +33,9 @@ class TrialRequest:
     temperature: float = 0.0
     blind: bool = False
     hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column
+    # The saved advice the trial checks (web.Recommendation): attached in the start's own transaction,
+    # so no worker ever prices a run before it knows the recommendation's cost assumptions.
+    recommendation: object | None = None
 
 
 def trial_start(*, owner, request: TrialRequest) -> Trial:
@@ -51,19 +55,17 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
         raise TrialRejected({"hybrid": [
             f"In a blind trial the hybrid column cannot sit beside its own models ({', '.join(beside)}): its answer would be "
             "the same text as theirs and tell the columns apart. Leave them out, or make the trial not blind."]})
-    # The cascade may run both of its models: both count against the limits (worst case).
-    planned_models = models + ([plan.slm, plan.llm] if plan else [])
 
+    trial = Trial(owner=owner, prompt=request.prompt, system=request.system, max_tokens=request.max_tokens,
+                  temperature=request.temperature, blind=request.blind, recommendation=request.recommendation)
     with transaction.atomic():
         try:
-            # Checked and inserted under one per-user lock, so concurrent starts cannot all pass.
-            limits.limits_check(owner=owner, planned=[limits.PlannedRun(m, prompt_tokens, request.max_tokens) for m in planned_models])
-        except limits.LimitExceeded as exc:
-            raise TrialRejected(exc.errors, status=429) from exc
-        trial = Trial.objects.create(
-            owner=owner, prompt=request.prompt, system=request.system, max_tokens=request.max_tokens,
-            temperature=request.temperature, blind=request.blind,
-        )
+            # Reserved first, under the ledger's per-user lock, so concurrent starts cannot all pass.
+            ledger.spend_reserve(owner=owner, calls=limits.trial_calls(
+                trial_id=trial.id, models=models, hybrid=plan, prompt_tokens=prompt_tokens, max_tokens=request.max_tokens))
+        except ledger.SpendRefused as exc:
+            raise TrialRejected({"models": [exc.message]}, status=429) from exc
+        trial.save(force_insert=True)
         for position, model in enumerate(models):
             run = TrialRun.objects.create(trial=trial, position=position, model=model, model_slug=model.slug, model_name=model.name)
             # Sent after commit, so a worker never looks for a row that is not there yet.

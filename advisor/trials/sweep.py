@@ -3,11 +3,12 @@ worker (at start and periodically, advisor/machines/heartbeat.py), never in a we
 
 import datetime
 
-import psutil
 from django.conf import settings
 from django.utils import timezone
 
-from .lifecycle import HOSTNAME, run_fail
+from advisor.runs.core import worker_gone
+
+from .lifecycle import run_fail
 from .models import Status, TrialRun
 
 WORKER_GONE = "The worker running this stopped before it finished (it was restarted or ran out of memory). Run the trial again."
@@ -20,25 +21,10 @@ def never_started_message() -> str:
     )
 
 
-def _process_gone(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return True
-
-
-def worker_gone(host: str, pid: int | None, updated_at, now=None) -> bool:
-    """Whether the worker that claimed a row (a trial's or an evaluation's run) is gone."""
-    if host == HOSTNAME and pid and _process_gone(pid):
-        return True
-    # A worker on another machine cannot be looked at: a row silent for longer than any run may last is dead.
-    return ((now or timezone.now()) - updated_at).total_seconds() > settings.TRIAL_STALE_AFTER_S
-
-
 def run_fail_if_its_worker_is_gone(run: TrialRun, now=None) -> bool:
     """Mark a running run failed if the worker that claimed it is gone; a live worker's run is left to
     it. Whether it did."""
-    return worker_gone(run.worker_host, run.worker_pid, run.updated_at, now) and run_fail(run, WORKER_GONE)
+    return worker_gone(run.worker_host, run.worker_pid, run.updated_at, now) and run_fail(run, WORKER_GONE, cost_unknown=True)
 
 
 def runs_sweep(queryset=None) -> int:

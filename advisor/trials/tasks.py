@@ -20,7 +20,7 @@ def trial_run_execute(run_id: int) -> None:
         # Whatever broke, the run must not stay queued or running for ever.
         run = TrialRun.objects.filter(pk=run_id).first()
         if run is not None:
-            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"))
+            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"), cost_unknown=True)
         raise
 
 
@@ -41,5 +41,5 @@ def trial_hybrid_run_execute(run_id: int) -> None:
     except Exception:
         run = TrialRun.objects.filter(pk=run_id).first()
         if run is not None:
-            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"))
+            services.run_fail(run, services.UNEXPECTED.format(kind="see the worker log"), cost_unknown=True)
         raise

@@ -16,15 +16,16 @@ _stop = threading.Event()
 _state: dict = {}
 
 
-def _beat_and_sweep(name: str, queues: list[str], started_at, *, sweep: bool) -> None:
+def _beat_and_sweep(name: str, queues: list[str], started_at, *, sweep: bool, at_start: bool = False) -> None:
     from advisor.machines.heartbeat import worker_beat
+    from advisor.runs.sweep import sweep_every_kind
 
-    from .sweep import runs_sweep
+    from .availability import worker_capabilities
 
     close_old_connections()
-    worker_beat(name=name, queues=queues, started_at=started_at)
-    if sweep and (swept := runs_sweep()):
-        log.warning("Marked %d runs failed whose worker was gone or that no worker took in time", swept)
+    worker_beat(name=name, queues=queues, started_at=started_at, models=worker_capabilities(queues))
+    if sweep and (swept := sweep_every_kind(at_start=at_start)):
+        log.warning("The sweep changed %d runs (their worker was gone, no worker took them in time, or they were re-sent)", swept)
 
 
 def _loop(name: str, queues: list[str], started_at) -> None:
@@ -47,7 +48,7 @@ def start_heartbeat_and_sweep(sender=None, **kwargs):
     name = getattr(sender, "hostname", None) or "celery@unknown"
     queues = sorted(sender.app.amqp.queues.consume_from) if sender is not None else []
     started_at = timezone.now()
-    _beat_and_sweep(name, queues, started_at, sweep=True)
+    _beat_and_sweep(name, queues, started_at, sweep=True, at_start=True)
     _stop.clear()
     # Daemon: it must never keep a stopping worker alive.
     thread = threading.Thread(target=_loop, args=(name, queues, started_at), name="heartbeat-and-sweep", daemon=True)

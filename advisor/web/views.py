@@ -134,7 +134,7 @@ def trial_new(request):
             data = dict(form.cleaned_data)
             hybrid = hybrid_spec_from_form(data)
             try:
-                trial = trial_start(owner=request.user, request=TrialRequest(**data, hybrid=hybrid))
+                trial = trial_start(owner=request.user, request=TrialRequest(**data, hybrid=hybrid, recommendation=checks))
             except TrialRejected as exc:
                 if "hybrid" in exc.errors:  # the API's field is the page's policy choice
                     exc.errors["hybrid_policy"] = exc.errors.pop("hybrid")
@@ -142,8 +142,6 @@ def trial_new(request):
                     for message in messages:
                         form.add_error(field if field in form.fields else None, message)
             else:
-                if checks:
-                    Trial.objects.filter(pk=trial.pk).update(recommendation=checks)
                 return redirect(trial)
         selected = request.POST.getlist("models")
     else:

@@ -11,17 +11,10 @@ from .base import GenerationRequest, Loading, RunError, RunTarget, Token, Usage
 
 
 def stream(target: RunTarget, request: GenerationRequest):
-    if target.runtime == "onnxruntime-genai":
-        return _onnx_or_reference(target, request)
-    if target.runtime == "transformers":
-        from . import local
+    """The events of `target` on `request`, from the runner the registry names for its runtime (advisor/runs/registry.py)."""
+    from advisor.runs.registry import runner_for
 
-        return local.stream(target, request)
-    if target.runtime == "openai":
-        from . import openai_compatible
-
-        return openai_compatible.stream(target, request)
-    raise RunError(f"Unknown runtime {target.runtime!r}: use transformers or onnxruntime-genai for local models, or an openai provider.")
+    return runner_for(target.runtime)(target, request)
 
 
 def _onnx_or_reference(target: RunTarget, request: GenerationRequest):

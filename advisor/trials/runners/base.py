@@ -18,8 +18,13 @@ class GenerationRequest:
     max_tokens: int = 256
     temperature: float = 0.0
     time_limit_s: float = 300.0
+    # A whole conversation ({"role", "content"} dicts), when the caller sent one (the gateway's do);
+    # it then replaces `system` + `prompt`.
+    conversation: tuple = ()
 
     def messages(self) -> list[dict]:
+        if self.conversation:
+            return [dict(message) for message in self.conversation]
         system = [{"role": "system", "content": self.system}] if self.system else []
         return system + [{"role": "user", "content": self.prompt}]
 

@@ -12,6 +12,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -106,14 +107,61 @@ def token_logprob(logits: np.ndarray, token: int) -> float:
 
 
 def prompt_ids(tokenizer, request: GenerationRequest):
+    return chat_ids(tokenizer, request.messages())
+
+
+def chat_ids(tokenizer, messages: list[dict]):
     # The chat template the builder copied from the Hugging Face folder: the same text transformers sees.
-    text = tokenizer.apply_chat_template(json.dumps(request.messages()), add_generation_prompt=True)
+    text = tokenizer.apply_chat_template(json.dumps(messages), add_generation_prompt=True)
     return tokenizer.encode(text)
 
 
-def stream(target: RunTarget, request: GenerationRequest):
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Every token's log-probability at one step (float64, computed stably)."""
+    row = logits.reshape(-1).astype(np.float64)
+    shifted = row - row.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token and the logits it was chosen from (for its and its rivals' log-probabilities)."""
+
+    token: int
+    logits: np.ndarray
+    is_end: bool
+
+
+def generation_steps(model, tokenizer, ids, *, max_tokens: int, temperature: float, time_limit_s: float):
+    """Yield a Step per generated token; return True when the time limit stopped the generation.
+    Raises RunError for a failure of the runtime."""
     import onnxruntime_genai as og
 
+    params = og.GeneratorParams(model)
+    options = {"max_length": len(ids) + max_tokens}
+    if temperature > 0:
+        options.update(do_sample=True, temperature=temperature, top_k=0, top_p=1.0)
+    else:
+        options.update(do_sample=False)
+    params.set_search_options(**options)
+    generator = og.Generator(model, params)
+    end_tokens = set(tokenizer.eos_token_ids)
+    started = time.monotonic()
+    try:
+        generator.append_tokens(ids)
+        while not generator.is_done():
+            if time.monotonic() - started >= time_limit_s:
+                return True
+            logits = generator.get_logits()  # before generate_next_token: see the module's docstring
+            generator.generate_next_token()
+            token = int(generator.get_next_tokens()[0])
+            yield Step(token, logits, token in end_tokens)
+    except RuntimeError as exc:  # ONNX Runtime reports every failure as RuntimeError
+        raise RunError(f"The model failed while generating: {exc}") from exc
+    return False
+
+
+def stream(target: RunTarget, request: GenerationRequest):
     if not target.weights:
         raise RunError("This model has no weights in the catalogue: an admin must set them.")
     precision = target.precision or "int8"
@@ -123,35 +171,21 @@ def stream(target: RunTarget, request: GenerationRequest):
         except weights.WeightsUnavailable as exc:
             raise RunError(str(exc)) from exc
         ids = prompt_ids(tokenizer, request)
-        params = og.GeneratorParams(model)
-        options = {"max_length": len(ids) + request.max_tokens}
-        if request.temperature > 0:
-            options.update(do_sample=True, temperature=request.temperature, top_k=0, top_p=1.0)
-        else:
-            options.update(do_sample=False)
-        params.set_search_options(**options)
-        generator = og.Generator(model, params)
         decoder = tokenizer.create_stream()
-        end_tokens = set(tokenizer.eos_token_ids)
         logprobs: list[float] = []
-        started = time.monotonic()
-        timed_out = False
-        try:
-            generator.append_tokens(ids)
-            while not generator.is_done():
-                if time.monotonic() - started >= request.time_limit_s:
-                    timed_out = True
-                    break
-                logits = generator.get_logits()  # before generate_next_token: see the module's docstring
-                generator.generate_next_token()
-                token = int(generator.get_next_tokens()[0])
-                logprobs.append(token_logprob(logits, token))
-                if token in end_tokens:
-                    continue
-                text = decoder.decode(token)
-                if text:
-                    yield Token(text)
-        except RuntimeError as exc:  # ONNX Runtime reports every failure as RuntimeError
-            raise RunError(f"The model failed while generating: {exc}") from exc
+        steps = generation_steps(model, tokenizer, ids, max_tokens=request.max_tokens,
+                                 temperature=request.temperature, time_limit_s=request.time_limit_s)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as stop:
+                timed_out = bool(stop.value)
+                break
+            logprobs.append(token_logprob(step.logits, step.token))
+            if step.is_end:
+                continue
+            text = decoder.decode(step.token)
+            if text:
+                yield Token(text)
     yield Usage(input_tokens=len(ids), output_tokens=len(logprobs), timed_out=timed_out,
                 confidence=confidence_summary(logprobs), runtime=RUNTIME, precision=precision)

@@ -1,6 +1,7 @@
 """Any OpenAI-compatible HTTP API (OpenAI, vLLM, llama.cpp, Ollama, `transformers serve`, gateways)
 through the official `openai` client, streaming, with the usage the server reports."""
 
+import asyncio
 import functools
 import json
 import logging
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 # What a server or the network can do to a call. Anything else is a bug of ours and must surface as
 # itself (with its traceback in the log), not as "the stream broke off".
 TRANSPORT_ERRORS = (openai.OpenAIError, httpx2.HTTPError, json.JSONDecodeError)
+CUT_OFF = ("The answer from {where} was cut off: the stream ended without saying the answer was finished; "
+           "the text so far is kept. Try again; if it persists, check the server.")
 # More tokens than any context window holds: a server reporting this is broken.
 ABSURD_TOKENS = 10_000_000
 
@@ -29,17 +32,7 @@ def _api_key(target: RunTarget) -> str:
 
 
 def client_for(target: RunTarget, request: GenerationRequest) -> openai.OpenAI:
-    if problem := api_key_env_problem(target.api_key_env):
-        raise RunError(f"{problem} An admin must fix the provider's API key variable in the catalogue.")
-    if target.api_key_env:
-        api_key = os.environ.get(target.api_key_env)
-        if not api_key:
-            raise RunError(
-                f"The API key is missing: set the environment variable {target.api_key_env} for the worker, then run again."
-            )
-    else:
-        # Servers on one's own machines often need no key, but the client insists on one.
-        api_key = "no-key-needed"
+    api_key = _api_key_checked(target)
     return _client(target.base_url, api_key, min(settings.OPENAI_TIMEOUT_S, request.time_limit_s), settings.OPENAI_MAX_RETRIES)
 
 
@@ -141,11 +134,29 @@ def _token_count(value, what: str) -> int | None:
     return value
 
 
-def stream(target: RunTarget, request: GenerationRequest):
+def _check_base_url(target: RunTarget) -> None:
     if not target.base_url:
         raise RunError("This provider has no base URL: an admin must set it in the catalogue.")
     if problem := base_url_problem(target.base_url, resolve=True):
         raise RunError(f"{problem} An admin must fix the provider's base URL in the catalogue.")
+
+
+def _api_key_checked(target: RunTarget) -> str:
+    if problem := api_key_env_problem(target.api_key_env):
+        raise RunError(f"{problem} An admin must fix the provider's API key variable in the catalogue.")
+    if target.api_key_env:
+        api_key = os.environ.get(target.api_key_env)
+        if not api_key:
+            raise RunError(
+                f"The API key is missing: set the environment variable {target.api_key_env} for the worker, then run again."
+            )
+        return api_key
+    # Servers on one's own machines often need no key, but the client insists on one.
+    return "no-key-needed"
+
+
+def stream(target: RunTarget, request: GenerationRequest):
+    _check_base_url(target)
     client = client_for(target, request)
     yield Loading(f"Connecting to {urlparse(target.base_url).hostname}…")
     usage = None
@@ -153,6 +164,7 @@ def stream(target: RunTarget, request: GenerationRequest):
     logprobs: list[float] = []
     # An upstream may repeat the key it was sent (one echoed its request headers): it never reaches the output.
     scrubber = SecretScrubber(_api_key(target))
+    finish_reason = None
     try:
         response = _create(client, target, request)
         answering = True
@@ -164,6 +176,7 @@ def stream(target: RunTarget, request: GenerationRequest):
                     if choice.delta and choice.delta.content and (text := scrubber.feed(choice.delta.content)):
                         yield Token(text)
                     logprobs.extend(_token_logprobs(choice))
+                    finish_reason = choice.finish_reason or finish_reason
     except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
         # The details stay in the server log (scrubbed of the key); the user gets words to act on.
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
@@ -173,6 +186,9 @@ def stream(target: RunTarget, request: GenerationRequest):
         raise RunError(user_message(exc, target)) from exc
     if tail := scrubber.flush():
         yield Token(tail)
+    if finish_reason is None:
+        # A stream closed cleanly mid-answer (or a body that was no stream at all) is not an answer.
+        raise RunError(CUT_OFF.format(where=urlparse(target.base_url).hostname))
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
         output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
@@ -180,19 +196,78 @@ def stream(target: RunTarget, request: GenerationRequest):
     )
 
 
-def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest):
-    arguments = dict(
+def _arguments(target: RunTarget, request: GenerationRequest) -> dict:
+    return dict(
         model=target.remote_name, messages=request.messages(), max_tokens=request.max_tokens,
         temperature=request.temperature, stream=True, stream_options={"include_usage": True},
     )
+
+
+def _rejects_logprobs(exc: openai.BadRequestError) -> bool:
+    # Some servers and models reject the parameter: run without a confidence rather than fail.
+    return "logprob" in str(exc).lower()
+
+
+def _create(client: openai.OpenAI, target: RunTarget, request: GenerationRequest):
+    arguments = _arguments(target, request)
     try:
         # The tokens' log-probabilities give the run's confidence where the provider returns them.
         return client.chat.completions.create(**arguments, logprobs=True)
     except openai.BadRequestError as exc:
-        if "logprob" not in str(exc).lower():
+        if not _rejects_logprobs(exc):
             raise
-        # Some servers and models reject the parameter: run without a confidence rather than fail.
         return client.chat.completions.create(**arguments)
+
+
+@functools.lru_cache(maxsize=32)
+def _async_client(base_url: str, api_key: str, timeout: float, max_retries: int, loop_id: int) -> openai.AsyncOpenAI:
+    # Per event loop too: an async client's pooled connections belong to the loop that opened them
+    # (a server process has one loop; a test or a script may run several one after the other).
+    return openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+
+
+async def astream(target: RunTarget, request: GenerationRequest, *, max_retries: int | None = None):
+    """`stream` for an event loop (the gateway's async views): the same events, the same errors.
+    Only Token and Usage are yielded (an API call has no loading phase worth reporting)."""
+    _check_base_url(target)
+    retries = settings.OPENAI_MAX_RETRIES if max_retries is None else max_retries
+    client = _async_client(target.base_url, _api_key_checked(target), min(settings.OPENAI_TIMEOUT_S, request.time_limit_s), retries,
+                           id(asyncio.get_running_loop()))
+    usage = None
+    answering = False
+    logprobs: list[float] = []
+    finish_reason = None
+    arguments = _arguments(target, request)
+    try:
+        try:
+            response = await client.chat.completions.create(**arguments, logprobs=True)
+        except openai.BadRequestError as exc:
+            if not _rejects_logprobs(exc):
+                raise
+            response = await client.chat.completions.create(**arguments)
+        answering = True
+        async with response:
+            async for chunk in response:
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.delta and choice.delta.content:
+                        yield Token(choice.delta.content)
+                    logprobs.extend(_token_logprobs(choice))
+                    finish_reason = choice.finish_reason or finish_reason
+    except TRANSPORT_ERRORS as exc:
+        log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
+        if answering and not isinstance(exc, (openai.APIStatusError, openai.APITimeoutError)):
+            raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
+                           "(the connection closed mid-stream). Try again.") from exc
+        raise RunError(user_message(exc, target)) from exc
+    if finish_reason is None:
+        raise RunError(CUT_OFF.format(where=urlparse(target.base_url).hostname))
+    yield Usage(
+        input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
+        output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
+        confidence=confidence_summary(logprobs),
+    )
 
 
 def _token_logprobs(choice) -> list[float]:
