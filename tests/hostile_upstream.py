@@ -40,7 +40,7 @@ class HostileUpstream:
                 self.end_headers()
                 pieces = [sse_chunk(echoed[i:i + 3]) for i in range(0, len(echoed), 3)]
                 usage = {"prompt_tokens": 5, "completion_tokens": len(pieces), "total_tokens": 5 + len(pieces)}
-                for data in [*pieces, sse_chunk(usage=usage), b"data: [DONE]\n\n"]:
+                for data in [*pieces, sse_chunk(finish_reason="stop"), sse_chunk(usage=usage), b"data: [DONE]\n\n"]:
                     self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
