@@ -266,6 +266,8 @@ CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
 EVAL_MAX_CONCURRENCY_PER_MODEL = int(os.environ.get("EVAL_MAX_CONCURRENCY_PER_MODEL", "2"))
 EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL = int(os.environ.get("EVAL_MAX_CONCURRENCY_PER_LOCAL_MODEL", "1"))
 EVAL_MAX_ITEMS = int(os.environ.get("EVAL_MAX_ITEMS", "500"))
+# A suite is edited as rows of six fields each (evaluations/forms.py): room for the largest suite.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = max(1000, 6 * EVAL_MAX_ITEMS + 50)
 EVAL_MAX_RUNS = int(os.environ.get("EVAL_MAX_RUNS", "2000"))
 EVAL_MAX_IN_FLIGHT_PER_USER = int(os.environ.get("EVAL_MAX_IN_FLIGHT_PER_USER", "2"))
 # The most an evaluation may cost on paid models if every run used all its max tokens.

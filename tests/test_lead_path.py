@@ -147,7 +147,8 @@ def test_a_trial_from_a_recommendation_is_priced_with_its_cost_assumptions(user,
 def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_volume(client, user, bundled_model):
     from advisor.web.models import Recommendation
 
-    rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm")
+    rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm",
+                                        created_by=user)
     trial = Trial.objects.create(owner=user, prompt="p")
     for position, cost in enumerate([0.0012, 0.0018]):
         TrialRun.objects.create(trial=trial, position=position, model=bundled_model, model_slug=bundled_model.slug,

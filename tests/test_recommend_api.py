@@ -37,7 +37,9 @@ def test_contract_example_answers_with_the_contract_shape(client):
     assert llm["monthly_cost_usd"] == pytest.approx(expected, abs=0.01)
     assert data["monthly_cost_usd"]["llm"] == llm["monthly_cost_usd"]
     assert data["url"].startswith("/recommendations/")
-    assert client.get(data["url"]).status_code == 200
+    # An anonymous caller owns no account: the answer's share link is its way back to it.
+    assert client.get(data["url"]).status_code == 404
+    assert client.get(data["share_url"]).status_code == 200
 
 
 def test_regulated_gets_no_hosted_model(client):
@@ -102,9 +104,9 @@ def test_malformed_bodies_are_a_400_never_a_500(client, raw, field):
 def test_candidates_notes_show_on_the_result_page_and_in_markdown(client):
     answer = post(client, CONTRACT_EXAMPLE).json()
     note = next(note for c in answer["candidates"]["slm"] for note in c["notes"])
-    page = client.get(answer["url"]).content.decode()
+    page = client.get(answer["share_url"]).content.decode()
     assert escape(note) in page
-    assert note in client.get(answer["url"].rstrip("/") + ".md").content.decode()
+    assert note in client.get(answer["share_url"].rstrip("/") + ".md").content.decode()
 
 
 def test_get_is_not_allowed(client):
@@ -112,7 +114,7 @@ def test_get_is_not_allowed(client):
 
 
 def test_saved_result_exports_as_markdown_and_json(client):
-    url = post(client, CONTRACT_EXAMPLE).json()["url"]
+    url = post(client, CONTRACT_EXAMPLE).json()["share_url"]
     markdown = client.get(url.rstrip("/") + ".md")
     assert markdown["Content-Type"].startswith("text/markdown")
     assert "# Recommendation:" in markdown.content.decode()
@@ -165,7 +167,7 @@ def test_machine_price_power_and_batching_can_be_changed_for_the_chosen_hardware
     assert dear["assumptions"]["hardware_usd"]["laptop"] == default["assumptions"]["hardware_usd"]["laptop"]
     assert dear["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
     assert one_at_a_time["monthly_cost_usd"]["slm"] > default["monthly_cost_usd"]["slm"]
-    page = client.get(dear["url"]).content.decode()
+    page = client.get(dear["share_url"]).content.decode()
     assert "$100,000 each" in page and "2,000 W each while generating" in page
 
 
@@ -177,7 +179,7 @@ def test_a_server_without_a_gpu_is_priced_and_changed_as_one(client):
     assert "without a GPU read as a 2-socket CPU server" in default["own_devices"]["preset"]
     changed = post(client, cpu_only | {"assumptions": {"machine_usd": 9000}}).json()
     assert changed["local_machine"]["usd"] == 9000
-    page = client.get(changed["url"]).content.decode()
+    page = client.get(changed["share_url"]).content.decode()
     assert "$9,000 each" in page and "64 GB" in page
 
 
@@ -211,11 +213,11 @@ def test_the_result_page_shows_the_plan_why_the_others_lost_quality_against_the_
     assert all(isinstance(r["weight"], float | int) for r in data["reasons"])
     candidate = data["candidates"]["slm"][0]
     assert candidate["quality_level"] == "good_enough" and candidate["quality_bar"] == 0.5 and candidate["quality_source"]
-    page = client.get(data["url"]).content.decode()
+    page = client.get(data["share_url"]).content.decode()
     assert 'data-testid="plan"' in page and escape(data["reasons"][1]["text"]) in page and "(weight " in page
     assert "Quality (need 0.50)" in page and escape(candidate["quality_source"]) in page
     assert escape(data["estimate_formulas"]["first_token_s"]) in page and escape(plan["cost_formula"]) in page
-    markdown = client.get(data["url"].rstrip("/") + ".md").content.decode()
+    markdown = client.get(data["share_url"].rstrip("/") + ".md").content.decode()
     assert data["reasons"][0]["text"] in markdown and "weight " in markdown
 
 
@@ -295,7 +297,7 @@ def test_a_named_device_and_count_replace_the_class_and_every_candidate_carries_
         if plan["where"] == "own":
             assert plan["device"] == "nvidia-l4" and plan["count"] <= 2
     assert data["plan"]["monthly_cost_usd"] == data["monthly_cost_usd"][data["verdict"]] or data["verdict"] == "hybrid"
-    saved = client.get(data["url"]).content.decode()
+    saved = client.get(data["share_url"]).content.decode()
     assert 'data-testid="plan"' in saved and "NVIDIA L4" in saved
     # The old fields keep working beside it, and an unknown device or count is named.
     assert post(client, CONTRACT_EXAMPLE | {"hardware": {"target": "server", "ram_gb": 64, "device": "nvidia-l4"}}).status_code == 200

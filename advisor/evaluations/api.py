@@ -6,12 +6,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from advisor.web.api import errors_response, is_uuid, signed_in
 from advisor.web.json_input import BadInput, check_types, read_json_object
-from advisor.web.models import Recommendation
+from advisor.web.sharing import recommendation_of_user
 
 from .exports import evaluation_csv
 from .models import Evaluation, Suite
 from .report import evaluation_figures
-from .services import EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_start, suite_create, vote_record
+from .services import (
+    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_retry, evaluation_start, suite_create, vote_record,
+)
 from .suite_input import item_from
 
 SUITE_TYPES = {"name": str, "description": str, "items": list}
@@ -74,8 +76,8 @@ def evaluations_api(request):
     if suite is None:
         return errors_response({"suite": ["No such suite."]})
     recommendation = data.get("recommendation")
-    if recommendation and not (is_uuid(recommendation) and Recommendation.objects.filter(pk=recommendation).exists()):
-        return errors_response({"recommendation": ["No such recommendation."]})
+    if recommendation and recommendation_of_user(user, recommendation) is None:
+        return errors_response({"recommendation": ["No such recommendation of yours."]})
     if data.get("requests_per_day") is not None and not 0 <= data["requests_per_day"] <= 10**9:
         return errors_response({"requests_per_day": ["Must be between 0 and 1,000,000,000."]})
     if data.get("judge_max_tokens") is not None and not 1 <= data["judge_max_tokens"] <= 2048:
@@ -159,3 +161,19 @@ def evaluation_cancel_api(request, evaluation_id):
     evaluation_cancel(evaluation=evaluation)
     evaluation.refresh_from_db()
     return JsonResponse({"id": str(evaluation.id), "status": evaluation.status})
+
+
+@csrf_exempt
+@require_POST
+@signed_in
+def evaluation_retry_api(request, evaluation_id):
+    """Queue the evaluation's failed runs again (only those) → 202."""
+    evaluation = own_evaluation(request.api_user, evaluation_id)
+    if evaluation is None:
+        return _not_found("evaluation")
+    try:
+        retried = evaluation_retry(evaluation=evaluation)
+    except EvaluationRejected as exc:
+        return errors_response(exc.errors, status=exc.status)
+    return JsonResponse({"id": str(evaluation.id), "status": evaluation.status, "retried": retried,
+                         "url": evaluation.get_absolute_url()}, status=202)

@@ -4,7 +4,8 @@ from django.conf import settings
 from advisor.web.forms import FiniteFloatField
 from advisor.web.models import Recommendation
 
-from .suite_input import ItemsInvalid, items_from_jsonl, items_from_lines, items_from_upload
+from .models import Check
+from .suite_input import ItemsInvalid, item_from, items_from_lines, items_from_upload
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
@@ -41,17 +42,45 @@ class SuiteNewForm(forms.Form):
 class SuiteEditForm(forms.Form):
     name = forms.CharField(max_length=120)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    items_jsonl = forms.CharField(label="Prompts, one JSON object per line", widget=forms.Textarea(attrs={"rows": 14}), strip=False,
-                                  help_text='{"prompt": "...", "system": "...", "expected": "...", "check": "contains", "tags": ["..."]}')
 
-    def clean_items_jsonl(self):
-        try:
-            items = items_from_jsonl(self.cleaned_data["items_jsonl"])
-        except ItemsInvalid as exc:
-            raise forms.ValidationError(exc.messages) from None
-        if not items:
-            raise forms.ValidationError("Give at least one prompt.")
-        return items
+
+class SuiteItemForm(forms.Form):
+    """One row of a suite: checked by the same rules as an uploaded line (suite_input.item_from)."""
+
+    prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), strip=False, required=False)
+    system = forms.CharField(label="System prompt", widget=forms.Textarea(attrs={"rows": 1}), required=False)
+    expected = forms.CharField(label="Expected answer", required=False, help_text="empty: no reference check")
+    check = forms.ChoiceField(choices=Check.choices, initial=Check.CONTAINS)
+    tags = forms.CharField(required=False, help_text="comma-separated")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or self.cleaned_data.get("DELETE"):
+            return data
+        if not (data.get("prompt") or "").strip():
+            self.add_error("prompt", "Write a prompt, or tick “Remove” to drop this row.")
+            return data
+        item, problems = item_from({name: data.get(name) for name in ("prompt", "system", "expected", "check", "tags")}, "This row")
+        if problems:
+            raise forms.ValidationError(problems)
+        data["item"] = item
+        return data
+
+
+class BaseSuiteItemFormSet(forms.BaseFormSet):
+    def items(self) -> list[dict]:
+        """The kept rows' items, in order (blank new rows are left out)."""
+        return [form.cleaned_data["item"] for form in self.forms
+                if form.has_changed() and not form.cleaned_data.get("DELETE") and "item" in form.cleaned_data]
+
+
+def suite_item_formset(data=None, *, items=None):
+    """The suite's rows as a formset, with blank rows to add to (ignored when left blank)."""
+    FormSet = forms.formset_factory(SuiteItemForm, formset=BaseSuiteItemFormSet, extra=3, can_delete=True,
+                                    max_num=settings.EVAL_MAX_ITEMS, validate_max=True)
+    initial = [{"prompt": item.prompt, "system": item.system, "expected": item.expected or "", "check": item.check_kind,
+                "tags": ", ".join(item.tags or [])} for item in items or []]
+    return FormSet(data, initial=initial, prefix="items")
 
 
 class EvaluationForm(forms.Form):

@@ -38,6 +38,8 @@ class Suite(models.Model):
     # Samples: the advisor's task they illustrate (TASKS), so the recommendation can suggest one.
     task = models.CharField(max_length=30, blank=True)
     is_sample = models.BooleanField(default=False)
+    # The advice it was written to check ("Check this on your prompts" → "New suite").
+    recommendation = models.ForeignKey("web.Recommendation", null=True, blank=True, on_delete=models.SET_NULL, related_name="suites")
     sample_key = models.CharField(max_length=60, blank=True, help_text="Stable key of a sample suite, for re-loading.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

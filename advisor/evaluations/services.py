@@ -60,9 +60,10 @@ def _check_item_count(items: list[dict]) -> None:
 
 
 @transaction.atomic
-def suite_create(*, owner, name: str, items: list[dict], description: str = "") -> Suite:
+def suite_create(*, owner, name: str, items: list[dict], description: str = "", recommendation=None) -> Suite:
     _check_item_count(items)
-    suite = Suite.objects.create(owner=owner, name=name.strip()[:120] or "My prompts", description=description)
+    suite = Suite.objects.create(owner=owner, name=name.strip()[:120] or "My prompts", description=description,
+                                 recommendation=recommendation)
     _replace_items(suite, items)
     return suite
 
@@ -80,8 +81,9 @@ def suite_update(*, suite: Suite, name: str, items: list[dict], description: str
 
 
 @transaction.atomic
-def suite_duplicate(*, suite: Suite, owner) -> Suite:
-    copy = Suite.objects.create(owner=owner, name=f"{suite.name} (copy)"[:120], description=suite.description, task=suite.task)
+def suite_duplicate(*, suite: Suite, owner, recommendation=None) -> Suite:
+    copy = Suite.objects.create(owner=owner, name=f"{suite.name} (copy)"[:120], description=suite.description, task=suite.task,
+                                recommendation=recommendation)
     SuiteItem.objects.bulk_create([
         SuiteItem(suite=copy, position=item.position, prompt=item.prompt, system=item.system, expected=item.expected,
                   check_kind=item.check_kind, tags=item.tags)
@@ -226,6 +228,50 @@ def evaluation_start(*, owner, request: EvaluationRequest) -> Evaluation:
     return evaluation
 
 
+# --- Retrying failed runs ---------------------------------------------------------------------------------
+
+RUN_RESET = {"status": RunStatus.PENDING, "output": "", "error": "", "attempts": 0, "ttft_ms": None, "total_ms": None,
+             "input_tokens": None, "output_tokens": None, "tokens_per_s": None, "cost_usd": None, "cost_basis": "",
+             "confidence": None, "passed": None, "queued_at": None, "started_at": None, "finished_at": None,
+             "worker_host": "", "worker_pid": None}
+
+
+def evaluation_retry(*, evaluation: Evaluation) -> int:
+    """Queue a finished evaluation's failed runs again, and only those: each goes back to pending and
+    the evaluation's own dispatcher sends it. Their worst case (and the judge calls their items will
+    need) is reserved in the spend ledger under the same limits as a start. Returns how many."""
+    if evaluation.status == EvalStatus.CANCELLED:
+        raise EvaluationRejected({"runs": ["This evaluation was cancelled: start a new one rather than retry it."]})
+    if not evaluation.finished:
+        raise EvaluationRejected({"runs": ["This evaluation is still running: retry its failed runs once it ends."]})
+    failed = list(EvaluationRun.objects.filter(evaluation=evaluation, status=RunStatus.FAILED).select_related("evaluation", "item", "model__provider"))
+    if not failed:
+        raise EvaluationRejected({"runs": ["No failed runs to retry."]})
+    if missing := sorted({run.model_slug for run in failed if run.model is None}):
+        raise EvaluationRejected({"runs": [f"{', '.join(missing)} left the catalogue; its runs cannot be retried."]})
+    subject = limits.evaluation_subject(evaluation.pk)
+    runs_usd = sum(run_worst_case_usd(run) for run in failed)
+    if runs_usd > settings.EVAL_SPEND_CAP_USD:
+        raise EvaluationRejected({"runs": [f"At worst these runs cost ${runs_usd:.2f}, over the ${settings.EVAL_SPEND_CAP_USD:.2f} cap for one evaluation (EVAL_SPEND_CAP_USD)."]}, status=429)
+    calls = [ledger.SpendCall(ledger.SpendKind.EVALUATION, subject, runs_usd, ",".join(sorted({run.model_slug for run in failed})))]
+    judged_items = {run.item_id for run in failed if run.repeat == 0 and evaluation.pair and run.model_slug in evaluation.pair}
+    if evaluation.judge_id and judged_items:
+        calls.append(ledger.SpendCall(ledger.SpendKind.JUDGE, subject, 2 * len(judged_items) * _judge_call_worst_case_usd(evaluation),
+                                      evaluation.judge_slug))
+    with transaction.atomic():
+        try:
+            ledger.spend_reserve_again(owner=evaluation.owner, calls=calls)
+        except ledger.SpendRefused as exc:
+            raise EvaluationRejected({"runs": [exc.message]}, status=429) from exc
+        retried = EvaluationRun.objects.filter(pk__in=[run.pk for run in failed], status=RunStatus.FAILED).update(**RUN_RESET)
+        Evaluation.objects.filter(pk=evaluation.pk, status__in=[EvalStatus.DONE, EvalStatus.FAILED]).update(
+            status=EvalStatus.QUEUED, finished_at=None)
+        for slug in sorted({run.model_slug for run in failed}):
+            transaction.on_commit(functools.partial(dispatch, evaluation.pk, slug))
+    evaluation.refresh_from_db(fields=["status", "finished_at"])
+    return retried
+
+
 # --- Dispatching runs, a few at a time per model ---------------------------------------------------------
 
 
@@ -345,8 +391,11 @@ def evaluations_sweep(*, resend_queued_after_s: float) -> int:
 
 
 def _judgement_worst_case_usd(verdict: JudgeVerdict) -> float:
+    return _judge_call_worst_case_usd(verdict.evaluation)
+
+
+def _judge_call_worst_case_usd(evaluation: Evaluation) -> float:
     """One judge call's share of the evaluation's judge reservation (it reserved two a prompt)."""
-    evaluation = verdict.evaluation
     calls = 2 * evaluation.suite.items.count() or 1
     reserved = (SpendReservation.objects.filter(subject=limits.evaluation_subject(evaluation.pk), kind=ledger.SpendKind.JUDGE)
                 .values_list("reserved_usd", flat=True).first() or 0.0)
@@ -417,6 +466,56 @@ def review_next_item(*, evaluation: Evaluation, voter) -> SuiteItem | None:
         if EvaluationRun.objects.filter(evaluation=evaluation, item=item, repeat=0, model_slug__in=evaluation.pair, status=RunStatus.DONE).count() == 2:
             return item
     return None
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """What the review queue can still offer one voter, item by item of the pair (first repeat):
+    voted, ready (both answers in, not voted), waiting (an answer still to come) or blocked (a run
+    failed: nothing to compare until it is retried). The queue and the calibration page both say it."""
+
+    voted: int
+    ready: int
+    waiting: int
+    blocked: int
+
+    @property
+    def sentence(self) -> str:
+        parts = [f"{self.voted} voted", f"{self.ready} ready to vote in the review queue"]
+        if self.waiting:
+            parts.append(f"{self.waiting} waiting for an answer")
+        if self.blocked:
+            parts.append(f"{self.blocked} that cannot be voted because a run failed (retry the failed runs to vote on them)")
+        return "Of this evaluation's prompts: " + ", ".join(parts) + "."
+
+
+def review_state(*, evaluation: Evaluation, voter) -> ReviewState:
+    if not evaluation.pair:
+        return ReviewState(0, 0, 0, 0)
+    voted = set(ItemVote.objects.filter(evaluation=evaluation, voter=voter).values_list("item_id", flat=True))
+    statuses: dict[int, list[str]] = {}
+    for item_id, status in EvaluationRun.objects.filter(evaluation=evaluation, repeat=0, model_slug__in=evaluation.pair).values_list("item_id", "status"):
+        statuses.setdefault(item_id, []).append(status)
+    ready = waiting = blocked = 0
+    for item_id, found in statuses.items():
+        if item_id in voted:
+            continue
+        if found.count(RunStatus.DONE) == 2:
+            ready += 1
+        elif RunStatus.FAILED in found or RunStatus.CANCELLED in found:
+            blocked += 1
+        else:
+            waiting += 1
+    return ReviewState(len(voted), ready, waiting, blocked)
+
+
+def suite_for_recommendation(*, user, recommendation) -> Suite | None:
+    """The suite "Check this on your prompts" starts from: the user's latest written for this
+    recommendation, else the sample suite of its task."""
+    if recommendation is None:
+        return None
+    own = Suite.objects.filter(owner=user, recommendation=recommendation).order_by("-created_at").first()
+    return own or Suite.objects.filter(is_sample=True, owner__isnull=True, task=recommendation.answers.get("task")).first()
 
 
 def evaluations_of(user):

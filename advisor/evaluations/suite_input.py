@@ -152,19 +152,3 @@ def items_from_upload(upload) -> list[dict]:
     if name.endswith(".csv"):
         return _items_of(_csv_records(_decoded_lines(upload)))
     raise ItemsInvalid(["Upload a .csv or .jsonl file."])
-
-
-def items_as_jsonl(items) -> str:
-    """The items in the editable JSONL form (the edit page and the duplicate keep every field)."""
-    lines = []
-    for item in items:
-        data = {"prompt": item.prompt}
-        if item.system:
-            data["system"] = item.system
-        if item.expected is not None:
-            data["expected"] = item.expected
-            data["check"] = item.check_kind
-        if item.tags:
-            data["tags"] = item.tags
-        lines.append(json.dumps(data, ensure_ascii=False))
-    return "\n".join(lines)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("evaluations/<uuid:evaluation_id>/", views.evaluation_report, name="evaluation"),
     path("evaluations/<uuid:evaluation_id>/progress/", views.evaluation_progress, name="evaluation-progress"),
     path("evaluations/<uuid:evaluation_id>/cancel/", views.evaluation_cancel_view, name="evaluation-cancel"),
+    path("evaluations/<uuid:evaluation_id>/retry/", views.evaluation_retry_view, name="evaluation-retry"),
     path("evaluations/<uuid:evaluation_id>/review/", views.evaluation_review, name="evaluation-review"),
     path("evaluations/<uuid:evaluation_id>.csv", views.evaluation_export_csv, name="evaluation-csv"),
     path("evaluations/<uuid:evaluation_id>.json", views.evaluation_export_json, name="evaluation-json"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("api/evaluations", api.evaluations_api, name="api-evaluations"),
     path("api/evaluations/<str:evaluation_id>.csv", api.evaluation_csv_api, name="api-evaluation-csv"),
     path("api/evaluations/<str:evaluation_id>/votes", api.evaluation_votes_api, name="api-evaluation-votes"),
+    path("api/evaluations/<str:evaluation_id>/retry", api.evaluation_retry_api, name="api-evaluation-retry"),
     path("api/evaluations/<str:evaluation_id>/cancel", api.evaluation_cancel_api, name="api-evaluation-cancel"),
     path("api/evaluations/<str:evaluation_id>", api.evaluation_api, name="api-evaluation"),
 ]

@@ -3,6 +3,7 @@
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -11,19 +12,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
+from advisor.web.sharing import recommendation_of_user
 from advisor.web.paging import page_of
 
 from . import charts
 from .blind_review import answer_table, blind_review_pending
+from .carry import Checking, checking_from
 from .api import csv_response, own_evaluation
-from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm
+from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm, suite_item_formset
 from .models import Suite
 from .report import evaluation_figures
 from .services import (
-    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_start, evaluations_of, review_next_item,
-    review_order, suite_create, suite_duplicate, suite_update, vote_record,
+    EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_retry, evaluation_start, evaluations_of, review_next_item,
+    review_order, review_state, suite_create, suite_duplicate, suite_for_recommendation, suite_update, vote_record,
 )
-from .suite_input import items_as_jsonl
 
 REVIEW_CHOICES = [("left", "Left is better"), ("right", "Right is better"), ("tie", "Tie"), ("both_bad", "Both are bad")]
 
@@ -62,23 +64,26 @@ def suite_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def suite_new(request):
+    checking = checking_from(request)  # the query string rides on the form's own address
     form = SuiteNewForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
             suite = suite_create(owner=request.user, name=form.cleaned_data["name"], items=form.cleaned_data["items"],
-                                 description=form.cleaned_data["description"])
+                                 description=form.cleaned_data["description"], recommendation=checking.recommendation)
         except EvaluationRejected as exc:
             _add_errors(form, {"lines" if k == "items" else k: v for k, v in exc.errors.items()})
         else:
-            return redirect(suite)
-    return render(request, "evaluations/suite_new.html", {"form": form})
+            return redirect(checking.evaluation_url(suite) if checking else suite)
+    return render(request, "evaluations/suite_new.html", {"form": form, "checking": checking})
 
 
 @login_required
 @require_GET
 def suite_detail(request, suite_id):
     suite = _visible_suite(request, suite_id)
-    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user)})
+    checking = checking_from(request, suite)
+    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user),
+                                                             "checking": checking, "evaluate_url": checking.evaluation_url(suite)})
 
 
 @login_required
@@ -88,24 +93,27 @@ def suite_edit(request, suite_id):
     if not suite.editable_by(request.user):
         raise Http404("No such suite of yours.")
     if request.method == "POST":
-        form = SuiteEditForm(request.POST)
-        if form.is_valid():
+        form, rows = SuiteEditForm(request.POST), suite_item_formset(request.POST, items=suite.items.all())
+        if form.is_valid() and rows.is_valid():
             try:
-                suite_update(suite=suite, name=form.cleaned_data["name"], items=form.cleaned_data["items_jsonl"],
-                             description=form.cleaned_data["description"])
+                suite_update(suite=suite, name=form.cleaned_data["name"], items=rows.items(), description=form.cleaned_data["description"])
             except EvaluationRejected as exc:
-                _add_errors(form, {"items_jsonl": v for v in exc.errors.values()})
+                rows._non_form_errors = rows.error_class([m for found in exc.errors.values() for m in found])
             else:
-                return redirect(suite)
+                checking = checking_from(request, suite)
+                return redirect(f"{suite.get_absolute_url()}?{checking.query}" if checking else suite)
     else:
-        form = SuiteEditForm(initial={"name": suite.name, "description": suite.description, "items_jsonl": items_as_jsonl(suite.items.all())})
-    return render(request, "evaluations/suite_edit.html", {"form": form, "suite": suite})
+        form = SuiteEditForm(initial={"name": suite.name, "description": suite.description})
+        rows = suite_item_formset(items=suite.items.all())
+    return render(request, "evaluations/suite_edit.html", {"form": form, "rows": rows, "suite": suite})
 
 
 @login_required
 @require_POST
 def suite_duplicate_view(request, suite_id):
-    return redirect(suite_duplicate(suite=_visible_suite(request, suite_id), owner=request.user))
+    checking = checking_from(request)
+    copy = suite_duplicate(suite=_visible_suite(request, suite_id), owner=request.user, recommendation=checking.recommendation)
+    return redirect(f"{copy.get_absolute_url()}?{checking.query}" if checking else copy)
 
 
 # --- Evaluations ----------------------------------------------------------------------------------------
@@ -126,7 +134,7 @@ def _request_of(request, form) -> EvaluationRequest:
     return EvaluationRequest(
         suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
         temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
-        recommendation_id=str(data["recommendation"]) if data["recommendation"] else None,
+        recommendation_id=str(data["recommendation"]) if recommendation_of_user(request.user, data["recommendation"]) else None,
     )
 
 
@@ -140,7 +148,10 @@ def evaluation_list(request):
 @require_http_methods(["GET", "POST"])
 def evaluation_new(request):
     plan, plan_error = None, None
+    checking = checking_from(request)
     if request.method == "POST":
+        checking = Checking(recommendation_of_user(request.user, request.POST.get("recommendation")), request.POST.get("requests_per_day", ""),
+                            request.POST.getlist("models"))
         form = _evaluation_form(request, request.POST)
         if form.is_valid():
             try:
@@ -153,8 +164,13 @@ def evaluation_new(request):
         initial = {"repeats": 1, "max_tokens": 128, "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
         initial["models"] = request.GET.getlist("models") or ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
         if "suite" not in initial:
-            first = Suite.objects.visible_to(request.user).filter(owner=request.user).first() or Suite.objects.visible_to(request.user).first()
+            first = (suite_for_recommendation(user=request.user, recommendation=checking.recommendation)
+                     or Suite.objects.visible_to(request.user).filter(owner=request.user).first() or Suite.objects.visible_to(request.user).first())
             initial["suite"] = str(first.id) if first else ""
+        if checking.recommendation is None:
+            initial.pop("recommendation", None)
+        elif not initial.get("requests_per_day"):
+            initial["requests_per_day"] = checking.requests_per_day
         form = _evaluation_form(request, initial)
     # The worst case is shown before anything starts, for the values in the form.
     if form.is_valid():
@@ -162,7 +178,7 @@ def evaluation_new(request):
             plan = evaluation_plan(request=_request_of(request, form))
         except EvaluationRejected as exc:
             plan_error = "; ".join(m for messages in exc.errors.values() for m in messages)
-    context = {"form": form, "plan": plan, "plan_error": plan_error, "spend_cap": settings.EVAL_SPEND_CAP_USD}
+    context = {"form": form, "plan": plan, "plan_error": plan_error, "spend_cap": settings.EVAL_SPEND_CAP_USD, "checking": checking}
     if request.htmx and request.htmx.target == "plan":
         return render(request, "evaluations/evaluation_new.html#plan", context)
     return render(request, "evaluations/evaluation_new.html", context)
@@ -210,6 +226,19 @@ def evaluation_cancel_view(request, evaluation_id):
 
 
 @login_required
+@require_POST
+def evaluation_retry_view(request, evaluation_id):
+    evaluation = _own_evaluation(request, evaluation_id)
+    try:
+        retried = evaluation_retry(evaluation=evaluation)
+    except EvaluationRejected as exc:
+        messages.error(request, " ".join(m for found in exc.errors.values() for m in found))
+    else:
+        messages.success(request, f"{retried} failed run{'s' if retried != 1 else ''} queued again; the runs that succeeded are kept.")
+    return redirect(evaluation)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def evaluation_review(request, evaluation_id):
     evaluation = _own_evaluation(request, evaluation_id)
@@ -235,7 +264,7 @@ def evaluation_review(request, evaluation_id):
         answers = (outputs[left], outputs[right])
     voted = evaluation.votes.filter(voter=request.user).count()
     context = {"evaluation": evaluation, "item": item, "answers": answers, "choices": REVIEW_CHOICES, "voted": voted,
-               "items": evaluation.suite.items.count()}
+               "items": evaluation.suite.items.count(), "state": review_state(evaluation=evaluation, voter=request.user)}
     return render(request, "evaluations/review.html", context)
 
 

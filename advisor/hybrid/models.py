@@ -47,6 +47,9 @@ class HybridPolicy(models.Model):
     # deleted, as a policy without its source: the threshold still applies.
     source_evaluation = models.ForeignKey("evaluations.Evaluation", null=True, blank=True, on_delete=models.SET_NULL,
                                           related_name="hybrid_policies")
+    # The advice it was calibrated for: its source evaluation's, kept if that evaluation goes.
+    recommendation = models.ForeignKey("web.Recommendation", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="hybrid_policies")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

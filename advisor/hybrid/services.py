@@ -16,6 +16,7 @@ def hybrid_policy_save(
         target_kind=calibration.target.kind, target_value=calibration.target.value,
         requests_per_day=calibration.target.requests_per_day, figures=calibration.as_figures(),
         source_evaluation=source_evaluation, name=name,
+        recommendation_id=source_evaluation.recommendation_id if source_evaluation is not None else None,
     )
 
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from advisor.catalogue.models import LanguageModel
 from advisor.evaluations.api import own_evaluation
 from advisor.evaluations.report import volume_of
+from advisor.evaluations.services import review_state
 
 from .charts import calibration_chart_svg
 from .evaluation_replay import ReplayRejected, evaluation_pair_check
@@ -45,6 +46,7 @@ def calibration_page(request, evaluation_id):
     asked = "target_kind" in request.GET or "slm" in request.GET
     form = _form(evaluation, (_defaults(evaluation) | request.GET.dict()) if asked else _defaults(evaluation))
     context = {"evaluation": evaluation, "form": form, "page": None, "chart": "", "asked": asked,
+               "review": review_state(evaluation=evaluation, voter=request.user),
                "policies": HybridPolicy.objects.filter(owner=request.user, source_evaluation=evaluation).select_related("slm", "llm")}
     if form.is_valid():
         page = evaluation_calibration(evaluation=evaluation, slm=form.cleaned_data["slm"], llm=form.cleaned_data["llm"], target=form.target())

@@ -133,32 +133,52 @@ def calls_in_flight(owner, kind: str) -> int:
     return _recent(owner).filter(kind=kind, settled_at__isnull=True).count()
 
 
+def _check_limits(owner, calls: Sequence[SpendCall]) -> None:
+    for kind, (setting, words) in IN_FLIGHT_LIMITS.items():
+        asked = sum(1 for call in calls if call.kind == kind)
+        if not asked:
+            continue
+        going, limit = calls_in_flight(owner, kind), getattr(settings, setting)
+        if going + asked > limit:
+            raise SpendRefused("in_flight", words.format(going=going, asked=asked, limit=limit))
+    asked_usd = sum(call.worst_case_usd for call in calls)
+    if asked_usd > 0:
+        spent, cap = spend_today_usd(owner), settings.TRIAL_DAILY_SPEND_CAP_USD
+        if spent + asked_usd > cap:
+            raise SpendRefused("daily_cap", (
+                f"Priced models: ${spent:.2f} spent or reserved in the last 24 hours (trials, evaluations, judge calls "
+                f"and hybrid escalations together; what is still going counts at its worst case) plus up to ${asked_usd:.2f} "
+                f"for this would pass the daily cap of ${cap:.2f}. Lower max tokens, use free local models, or wait."))
+
+
 def spend_reserve(*, owner, calls: Sequence[SpendCall]) -> list[SpendReservation]:
     """Reserve `calls` for `owner` or raise SpendRefused. Inside the caller's transaction (it takes the
     per-user lock, held until that transaction ends)."""
     with transaction.atomic():
         _lock(owner)
-        for kind, (setting, words) in IN_FLIGHT_LIMITS.items():
-            asked = sum(1 for call in calls if call.kind == kind)
-            if not asked:
-                continue
-            going, limit = calls_in_flight(owner, kind), getattr(settings, setting)
-            if going + asked > limit:
-                raise SpendRefused("in_flight", words.format(going=going, asked=asked, limit=limit))
-        asked_usd = sum(call.worst_case_usd for call in calls)
-        if asked_usd > 0:
-            spent, cap = spend_today_usd(owner), settings.TRIAL_DAILY_SPEND_CAP_USD
-            if spent + asked_usd > cap:
-                raise SpendRefused("daily_cap", (
-                    f"Priced models: ${spent:.2f} spent or reserved in the last 24 hours (trials, evaluations, judge calls "
-                    f"and hybrid escalations together; what is still going counts at its worst case) plus up to ${asked_usd:.2f} "
-                    f"for this would pass the daily cap of ${cap:.2f}. Lower max tokens, use free local models, or wait."))
+        _check_limits(owner, calls)
         now = timezone.now()
         return SpendReservation.objects.bulk_create([
             SpendReservation(owner_id=owner.pk, kind=call.kind, subject=call.subject, model_slug=call.model_slug,
                              reserved_usd=call.worst_case_usd, created_at=now)
             for call in calls
         ])
+
+
+def spend_reserve_again(*, owner, calls: Sequence[SpendCall]) -> None:
+    """Reserve more for subjects that already have their reservation (an evaluation's failed runs
+    retried), under the same limits, or raise SpendRefused. A reservation of the last 24 hours is
+    reopened with the new worst case on top of what it spent, so spend_add still finds one row per
+    subject and kind; an older one is out of today's sums, so a new row stands beside it."""
+    with transaction.atomic():
+        _lock(owner)
+        _check_limits(owner, calls)
+        for call in calls:
+            reopened = _recent(owner).filter(subject=call.subject, kind=call.kind).update(
+                reserved_usd=F("spent_usd") + call.worst_case_usd, settled_at=None)
+            if not reopened:
+                SpendReservation.objects.create(owner_id=owner.pk, kind=call.kind, subject=call.subject, model_slug=call.model_slug,
+                                                reserved_usd=call.worst_case_usd, created_at=timezone.now())
 
 
 def spend_add(*, subject: str, kind: str, usd: float) -> None:

@@ -173,12 +173,18 @@ def _stand_in(option, catalogue, runnable, taken):
     return None, ""
 
 
-def answers_query(answers: dict) -> str:
-    """The saved answers as the advisor form's query string, to change and ask again."""
-    flat = {key: value for key, value in answers.items() if key not in ("hardware", "assumptions") and value not in (None, False)}
+def answers_form_data(answers: dict) -> dict:
+    """The saved answers (the API's shape) as the advisor form's flat fields."""
+    # `is`, not `in (None, False)`: 0 == False, and a budget or a volume of 0 is an answer.
+    flat = {key: value for key, value in answers.items() if key not in ("hardware", "assumptions") and value is not None and value is not False}
     flat |= {f"hardware_{key}": value for key, value in answers.get("hardware", {}).items()}
     flat |= answers.get("assumptions", {})
-    return urlencode(flat)
+    return flat
+
+
+def answers_query(answers: dict) -> str:
+    """The saved answers as the advisor form's query string, to change and ask again."""
+    return urlencode(answers_form_data(answers))
 
 
 def recommendation_markdown(saved: Recommendation) -> str:

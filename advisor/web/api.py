@@ -146,7 +146,14 @@ def recommend_api(request):
     if errors:
         return errors_response({_api_field(name): messages for name, messages in errors.items()})
     saved = recommendation_create(answers=answers, user=user)
-    return json_response(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()})
+    extra = {}
+    if user is None:
+        # No account owns it: its share link is the only way back to it, so the caller gets one.
+        from .sharing import recommendation_share
+
+        recommendation_share(saved=saved)
+        extra["share_url"] = saved.get_share_url()
+    return json_response(saved.result | {"id": str(saved.id), "url": saved.get_absolute_url()} | extra)
 
 
 def _api_field(form_field: str) -> str:
@@ -171,11 +178,18 @@ def _trial_create(request):
         data = read_json_object(request)
     except BadInput as exc:
         return errors_response(exc.errors)
-    errors = check_types(data, TRIAL_TYPES, required=("prompt", "models"))
+    errors = check_types(data, TRIAL_TYPES | {"recommendation": str}, required=("prompt", "models"))
     if not errors and not all(isinstance(slug, str) for slug in data["models"]):
         errors["models"] = ["Must be a list of model slugs."]
     if errors:
         return errors_response(errors)
+    checks = None
+    if data.get("recommendation"):
+        from .sharing import recommendation_of_user
+
+        checks = recommendation_of_user(request.api_user, data["recommendation"])
+        if checks is None:
+            return errors_response({"recommendation": ["No such recommendation of yours."]})
     # The API's defaults; the form then applies the same rules as the page. Unknown slugs are left
     # to trial_start, which names them.
     fields = TRIAL_DEFAULTS | {name: value for name, value in data.items() if name in TRIAL_TYPES and value is not None}
@@ -194,6 +208,8 @@ def _trial_create(request):
         trial = trial_start(owner=request.api_user, request=TrialRequest(**form.cleaned_data, hybrid=hybrid))
     except TrialRejected as exc:
         return errors_response(exc.errors, status=exc.status)
+    if checks is not None:
+        Trial.objects.filter(pk=trial.pk).update(recommendation=checks)
     return JsonResponse({"id": str(trial.id), "url": trial.get_absolute_url()}, status=201)
 
 

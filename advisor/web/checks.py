@@ -8,20 +8,21 @@ from advisor.trials.models import Trial
 from advisor.trials.pricing import cost_per_1k_requests, monthly_usd
 
 from .models import Recommendation
-from .trial_choices import recommendation_for_trial
+from .sharing import recommendation_of_user
 
 
 def recommendations_of(user):
-    """The user's own saved recommendations, newest first, each with the trials of theirs that checked it."""
+    """The user's own saved recommendations, newest first, each with the trials, evaluations and
+    policies of theirs started from it."""
+    from advisor.evaluations.models import Evaluation
+    from advisor.hybrid.models import HybridPolicy
+
     own_trials = Trial.objects.filter(owner=user).prefetch_related("runs", "votes")
-    return Recommendation.objects.filter(created_by=user).prefetch_related(Prefetch("trials", queryset=own_trials, to_attr="own_trials"))
-
-
-def recommendation_trials(recommendation: Recommendation, user) -> list[Trial]:
-    """The trials that checked this recommendation that this user may see: their own (trials are private)."""
-    if not user.is_authenticated:
-        return []
-    return list(recommendation.trials.filter(owner=user).prefetch_related("runs"))
+    return Recommendation.objects.filter(created_by=user).prefetch_related(
+        Prefetch("trials", queryset=own_trials, to_attr="own_trials"),
+        Prefetch("evaluations", queryset=Evaluation.objects.filter(owner=user).select_related("suite"), to_attr="own_evaluations"),
+        Prefetch("hybrid_policies", queryset=HybridPolicy.objects.filter(owner=user).select_related("slm", "llm"), to_attr="own_policies"),
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,6 @@ def trial_costs_at_volume(trial: Trial) -> list[CostAtVolume]:
     return costs_at_volume(trial.recommendation, runs)
 
 
-def compare_recommendation(params) -> Recommendation | None:
-    """The recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
-    return recommendation_for_trial(params.get("rec"))
+def compare_recommendation(params, user) -> Recommendation | None:
+    """The user's recommendation whose volume a comparison is scaled to (`?rec=<id>`)."""
+    return recommendation_of_user(user, params.get("rec"))

@@ -16,6 +16,12 @@ class Recommendation(models.Model):
     verdict = models.CharField(max_length=10)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The read-only share link's secret (recommendation_share); null: private to its owner.
+    share_token = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    # What would flip the verdict (flips.what_would_flip), worked out once: it re-runs the advisor
+    # dozens of times. `flips_at` says when, since the catalogue may change after.
+    flips = models.JSONField(null=True, blank=True, encoder=OrjsonEncoder)
+    flips_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -35,3 +41,6 @@ class Recommendation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("recommendation", args=[self.id])
+
+    def get_share_url(self) -> str | None:
+        return reverse("shared-recommendation", args=[self.share_token]) if self.share_token else None

@@ -7,8 +7,6 @@ from advisor.catalogue.models import LanguageModel
 from advisor.trials.availability import Availability, model_availability
 from advisor.trials.models import Status, Trial
 
-from .api import is_uuid
-from .models import Recommendation
 from .trial_presenter import rerun_models
 
 STARTER_MODELS = ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
@@ -93,10 +91,3 @@ def trial_default_models(*, user, wanted: list[str]) -> tuple[list[str], list[st
     if not keep:
         keep = [slug for slug in STARTER_MODELS if slug in by_slug and model_availability(by_slug[slug]).runnable]
     return list(dict.fromkeys(keep)), notes
-
-
-def recommendation_for_trial(value: str | None) -> Recommendation | None:
-    """The recommendation a trial checks, from the `rec` the "try these models" link carries."""
-    if not value or not is_uuid(value):
-        return None
-    return Recommendation.objects.filter(pk=value).first()

@@ -2,7 +2,7 @@
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
@@ -14,17 +14,17 @@ from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
 from .api import is_uuid
-from .advice import answers_query, recommendation_create, recommendation_markdown, recommendation_result, try_models
+from .advice import recommendation_create, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
-from .models import Recommendation
 from .paging import page_of
 from advisor.trials.pricing import monthly_usd
 
-from .checks import compare_recommendation, recommendation_trials, recommendations_of
+from .checks import compare_recommendation, recommendations_of
+from .sharing import recommendation_of_user, session_remember
 from .trial_access import VoteRefused, can_view_trial, vote_record
 from .trial_presenter import hidden_trials_q, history_row, present_trial, rerun_models, visible_runs_q
-from .trial_choices import recommendation_for_trial, trial_default_models, trial_model_choices, trial_model_groups
+from .trial_choices import trial_default_models, trial_model_choices, trial_model_groups
 
 
 @require_GET
@@ -57,6 +57,7 @@ def advisor(request):
         form = AdvisorForm(request.POST)
         if form.is_valid():
             saved = recommendation_create(answers=form, user=request.user)
+            session_remember(request, saved)
             return redirect(saved)
     elif request.GET.get("detect") and not request.user.is_authenticated:
         # Probing describes the server; anonymous visitors must not learn what it runs on.
@@ -80,48 +81,17 @@ def advisor(request):
     return render(request, "web/advisor.html", context)
 
 
-def _recommendation(rec_id) -> Recommendation:
-    return get_object_or_404(Recommendation, pk=rec_id)
-
-
-@require_GET
-def recommendation(request, rec_id):
-    from advisor.hybrid.recommendation import saved_result_for
-
-    saved = _recommendation(rec_id)
-    context = {"saved": saved, "result": saved_result_for(saved, request.user), "answers": saved.answers,
-               "answers_query": answers_query(saved.answers), "try_models": try_models(saved.result, recommendation=saved),
-               "checked_by": recommendation_trials(saved, request.user)}
-    return render(request, "web/recommendation.html", context)
-
-
 @login_required
 @require_GET
 def recommendation_list(request):
     return render(request, "web/recommendation_list.html", {"page": page_of(request, recommendations_of(request.user))})
 
 
-@require_GET
-def recommendation_md(request, rec_id):
-    saved = _recommendation(rec_id)
-    response = HttpResponse(recommendation_markdown(saved), content_type="text/markdown; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="recommendation-{saved.id}.md"'
-    return response
-
-
-@require_GET
-def recommendation_json(request, rec_id):
-    saved = _recommendation(rec_id)
-    response = JsonResponse({"answers": saved.answers} | saved.result | {"url": saved.get_absolute_url()})
-    response["Content-Disposition"] = f'attachment; filename="recommendation-{saved.id}.json"'
-    return response
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def trial_new(request):
     choices = trial_model_choices()
-    checks = recommendation_for_trial(request.POST.get("rec") or request.GET.get("rec"))
+    checks = recommendation_of_user(request.user, request.POST.get("rec") or request.GET.get("rec"))
     plan = try_models(checks.result, recommendation=checks) if checks else None
     notes = []
     rerun_blind = False
@@ -246,7 +216,7 @@ def compare(request):
     votes = Vote.objects.filter(voter_id=request.user.pk).exclude(hidden_trials_q("trial__")) if request.user.is_authenticated else Vote.objects.none()
     per_model = [stats.model_stats(slug, runs=runs) for slug in slugs]
     pair = stats.pair_stats(*slugs, votes=votes) if len(slugs) == 2 else None
-    checks = compare_recommendation(request.GET)
+    checks = compare_recommendation(request.GET, request.user)
     per_day = checks.answers.get("requests_per_day") if checks else None
     context = {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
                "checks": checks, "requests_per_day": per_day,

@@ -23,5 +23,8 @@ def usd(value) -> str:
 
 
 @register.inclusion_tag("web/_volume_costs.html")
-def volume_costs(trial, hide_names=False):
-    return {"trial": trial, "rows": [] if hide_names else trial_costs_at_volume(trial), "recommendation": trial.recommendation}
+def volume_costs(trial, hide_names=False, for_owner=True):
+    """The trial's measured costs at its recommendation's volume: for its owner only, since the
+    volume is one of the recommendation's private answers (a shared trial's readers see the runs)."""
+    shown = for_owner and not hide_names
+    return {"trial": trial, "rows": trial_costs_at_volume(trial) if shown else [], "recommendation": trial.recommendation if shown else None}
