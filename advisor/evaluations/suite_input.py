@@ -5,7 +5,6 @@ with the line it is on, so the form can show it beside the field.
 """
 
 import csv
-import io
 import json
 
 from django.conf import settings
@@ -124,14 +123,6 @@ def _csv_records(lines):
                 yield f"line {reader.line_num}", data
     except csv.Error as exc:  # e.g. a field over the csv module's 131,072 characters
         yield f"line {reader.line_num + 1}", _Unreadable(f"not a readable CSV row ({exc}).")
-
-
-def items_from_jsonl(text: str) -> list[dict]:
-    return _items_of(_jsonl_records(text.splitlines()))
-
-
-def items_from_csv(text: str) -> list[dict]:
-    return _items_of(_csv_records(io.StringIO(text)))
 
 
 def _decoded_lines(upload):
