@@ -132,6 +132,8 @@ def test_a_calibration_is_saved_as_a_policy(user, bundled_model):
     assert (stored.threshold, stored.target_kind, stored.target_value, stored.requests_per_day) == (result.threshold, "llm_share", 0.3, 5000)
     assert stored.signal == "p10_token_prob" and stored.source_evaluation == evaluation
     assert stored.figures["held_out"]["quality"] == result.held_out.quality
-    assert {kind for kind, _ in HybridPolicy.TargetKind.choices} == {"llm_share", "quality", "monthly_budget"}
+    # Every calibration target can be stored, and a threshold set by hand (POST /api/policies) too.
+    assert {kind for kind, _ in HybridPolicy.TargetKind.choices} == {"llm_share", "quality", "monthly_budget", "threshold"}
+    assert (stored.family, stored.version) == (stored.id, 1)
     with pytest.raises(ValueError, match="different model"):
         hybrid_policy_save(owner=owner, slm=slm, llm=slm, calibration=result)

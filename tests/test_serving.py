@@ -95,4 +95,5 @@ SGLANG_FINAL_CHUNK = {  # SGLang (and vLLM) end with a chunk whose logprobs is n
 ])
 def test_runner_reads_the_logprobs_vllm_sglang_and_llama_cpp_document(chunk, expected):
     parsed = openai.types.chat.ChatCompletionChunk.model_validate(chunk)
-    assert _token_logprobs(parsed.choices[0]) == expected
+    assert _token_logprobs(parsed.choices[0]) == expected  # the worker's runner: the client's typed chunks
+    assert _token_logprobs(chunk["choices"][0]) == expected  # the gateway's: the JSON as sent

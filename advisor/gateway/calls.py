@@ -4,8 +4,6 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
-
 from advisor.catalogue.models import LanguageModel
 from advisor.trials.execution import target_for
 from advisor.trials.pricing import run_cost
@@ -72,18 +70,19 @@ class Call:
             raise
         finally:
             answer.total_ms = _ms(time.monotonic() - begun)
-            await self._price(usage)
+            self._price(usage)
             answer.finished = True
 
-    async def _price(self, usage: Usage | None) -> None:
+    def _price(self, usage: Usage | None) -> None:
         answer = self.answer
         estimated = usage is None or usage.input_tokens is None or usage.output_tokens is None
         prompt_text = "".join(message["content"] for message in self.request.messages())
         answer.input_tokens = usage.input_tokens if usage and usage.input_tokens is not None else _estimated_tokens(prompt_text)
         answer.output_tokens = usage.output_tokens if usage and usage.output_tokens is not None else _estimated_tokens(answer.text)
         answer.confidence = usage.confidence if usage else None
-        cost, basis = await sync_to_async(run_cost, thread_sensitive=False)(
-            self.model, answer.input_tokens, answer.output_tokens, (answer.total_ms or 0) / 1000)
+        # Arithmetic on the catalogue row (its provider loaded with it) and the machine probed once per
+        # process (at admission): no database, so no hop to a thread.
+        cost, basis = run_cost(self.model, answer.input_tokens, answer.output_tokens, (answer.total_ms or 0) / 1000)
         answer.cost_usd = cost or 0.0
         answer.cost_basis = basis + ("; token counts estimated (the server reported none)" if estimated and self.model.hosted else "")
 
