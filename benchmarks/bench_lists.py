@@ -30,18 +30,13 @@ def measure(call, repeats: int) -> tuple[float, int, int]:
 
 
 def spend_check(user):
-    """Whatever spend check this tree has: the run ledger's, or the trials' own."""
+    """The spend check every start makes: the run ledger's SQL sum."""
     from django.db import transaction
 
-    try:
-        from advisor.runs import ledger
-    except ImportError:
-        from advisor.trials.limits import spent_today_usd
+    from advisor.runs import ledger
 
-        with transaction.atomic():
-            return spent_today_usd(user)
     with transaction.atomic():
-        return ledger.spent_usd(owner=user)
+        return ledger.spend_today_usd(user)
 
 
 def add_trials(user, models, count: int):

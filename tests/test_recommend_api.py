@@ -314,3 +314,14 @@ def test_a_residency_answer_excludes_hosted_plans_outside_the_region_with_the_re
             assert any("your data must stay in the EU" in reason for reason in c["plan"]["infeasible_because"])
     assert not (data["plan"]["where"] == "hosted" and data["plan"]["model"].startswith(("gpt-", "claude-")))
     assert post(client, CONTRACT_EXAMPLE | {"residency": "mars"}).json()["errors"]["residency"]
+
+
+def test_a_cloud_teams_rent_per_hour_replaces_the_catalogues_for_its_device(client):
+    body = CONTRACT_EXAMPLE | {"hardware": {"target": "cloud", "ram_gb": 64, "gpu_vram_gb": 24}, "complex_share": None}
+    default = post(client, body).json()
+    cheap = post(client, body | {"assumptions": {"gpu_hour_usd": 0.05}}).json()
+    assert default["own_devices"]["device"] == "nvidia-a10g"
+    # At the catalogue's $1.01 an hour a rented RTX 3090 ($0.22) serves the SLMs for less; at $0.05 the team's A10G does.
+    assert not [c for c in default["candidates"]["slm"] if c["plan"]["device"] == "nvidia-a10g"]
+    rows = [c["plan"] for c in cheap["candidates"]["slm"] if c["plan"]["device"] == "nvidia-a10g"]
+    assert rows and all(row["monthly_cost_usd"] == pytest.approx(row["count"] * 720 * 0.05) for row in rows)

@@ -245,3 +245,18 @@ def test_the_stuck_message_redis_redelivers_a_dead_workers_message_within_minute
                          capture_output=True, text=True, check=True).stdout
     timeout = int(out.split()[-1])
     assert 405 <= timeout <= 600, "longer than an evaluation task (EVAL_CHAIN_S + a run's hard limit), shorter than 10 minutes"
+
+
+def test_a_retry_after_a_day_restarts_its_reservation_in_place(user):
+    # One row per subject and kind (spend_add finds it): a reservation older than the window is
+    # started again from today rather than duplicated.
+    call = ledger.SpendCall(SpendKind.EVALUATION, "evaluations.evaluation:old", 1.0)
+    ledger.spend_reserve(owner=user, calls=[call])
+    ledger.spend_add(subject=call.subject, kind=call.kind, usd=0.7)
+    ledger.spend_settle(subject=call.subject)
+    SpendReservation.objects.update(created_at=timezone.now() - timezone.timedelta(days=2))
+    assert ledger.spend_today_usd(user) == 0
+
+    ledger.spend_reserve_again(owner=user, calls=[ledger.SpendCall(SpendKind.EVALUATION, call.subject, 0.25)])
+    assert SpendReservation.objects.count() == 1
+    assert ledger.spend_today_usd(user) == pytest.approx(0.25)

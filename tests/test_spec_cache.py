@@ -64,5 +64,5 @@ def test_the_recommend_api_still_saves_its_answer_under_its_url(client, hosted, 
             "output_tokens": 100, "budget_usd_month": 1000, "hardware": {"target": "server", "ram_gb": 64}, "privacy": "public"}
     for _ in range(2):
         answer = client.post("/api/recommend", data=json.dumps(body), content_type="application/json").json()
-        assert client.get(answer["url"]).status_code == 200
+        assert client.get(answer["share_url"]).status_code == 200  # an anonymous answer is read through its share link
     assert Recommendation.objects.count() == 2

@@ -43,8 +43,8 @@ def _claim_fields() -> dict:
 
 
 def _claim(run_id: int, from_status: str = RunStatus.QUEUED) -> EvaluationRun | None:
-    """The run, now ours; None if it is not ours to run (done, cancelled, running elsewhere, or its
-    evaluation is over). The update's condition is on the row's own status only: a condition on a
+    """The run, now ours; None if it is not ours to run (done, cancelled, failed, or running
+    elsewhere). The update's condition is on the row's own status only: a condition on a
     joined table (`evaluation__status__in`) becomes `WHERE id IN (SELECT …)`, which PostgreSQL does
     not re-check after waiting for the row lock, so two claimers could both win. A cancelled
     evaluation's runs are cancelled with it, so they are not queued any more either."""

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import recommend
-from advisor.web.advice import model_specs
+from advisor.web.advice import catalogue_devices, model_specs
 
 from . import judge as judging
 from .models import Evaluation, EvaluationRun, ItemVote, JudgeStatus, JudgeVerdict, RunStatus, Verdict
@@ -54,7 +54,7 @@ def predicted_monthly_cost(evaluation: Evaluation, slug: str, input_tokens: floa
     specs = [spec for spec in model_specs() if spec.slug == slug]
     if needs is None or not specs:
         return None, "no estimate: the model is not in the catalogue any more"
-    answer = recommend(needs, specs, assumptions)
+    answer = recommend(needs, specs, assumptions, devices=catalogue_devices())
     for candidate in [*answer.candidates["slm"], *answer.candidates["llm"]]:
         if candidate.slug == slug and candidate.monthly_cost_usd is not None:
             return round(candidate.monthly_cost_usd, 2), f"{basis} at {needs.requests_per_day:,} requests a day"

@@ -29,18 +29,18 @@ def policy_share(policy) -> tuple[float, str]:
     return share, source
 
 
-def recommend_for(needs: Needs, specs, assumptions: CostAssumptions = CostAssumptions(), *, user=None, devices=None, price_usd=None, power_w=None):
+def recommend_for(needs: Needs, specs, assumptions: CostAssumptions = CostAssumptions(), *, user=None, devices=None, price_usd=None, power_w=None, rent_usd_per_hour=None):
     """(engine answer, calibrated) — `calibrated` describes the policy used ({"policy", "threshold",
     "llm_share", "items_voted", "suite", "source"}), or None when the default share stands."""
     from .services import policy_for_pair
 
-    answer = recommend(needs, specs, assumptions, devices, price_usd, power_w)
+    answer = recommend(needs, specs, assumptions, devices, price_usd, power_w, rent_usd_per_hour)
     pair = _pair(answer)
     policy = policy_for_pair(owner=user, slm_slug=pair[0], llm_slug=pair[1]) if pair else None
     if policy is None or not (policy.figures or {}).get("held_out"):
         return answer, None
     share, source = policy_share(policy)
-    calibrated = recommend(replace(needs, calibrated_share=share, calibrated_share_source=source), specs, assumptions, devices, price_usd, power_w)
+    calibrated = recommend(replace(needs, calibrated_share=share, calibrated_share_source=source), specs, assumptions, devices, price_usd, power_w, rent_usd_per_hour)
     if _pair(calibrated) != pair:
         return answer, None
     return calibrated, {

@@ -65,7 +65,7 @@ def _candidate(choice, needs: Needs) -> Candidate:
         quality_source=source, quality_is_proxy=proxy, quality_level=needs.quality, quality_bar=bar,
         first_token_s=None if p.first_token_s is None else round(p.first_token_s, 2), busy_hours_per_day=p.busy_hours_per_day,
         within_budget=p.within_budget, billed_output_tokens=needs.output_tokens + p.reasoning_tokens if p.hosted else None,
-        price_factor=1 - model.batch_discount if p.where == "batch_api" else 1.0, cost_formula=p.cost_formula, plan=p.to_dict(),
+        price_factor=1 - model.batch_discount if p.where == "batch_api" else 1.0, cost_formula=p.cost_formula, plan=p.to_dict(brief=True),
     )
 
 
@@ -103,14 +103,23 @@ def _reasons(planning: Planning, needs: Needs) -> tuple[Reason, ...]:
 
 
 def _excluded(needs: Needs, planning: Planning) -> tuple[str, ...]:
-    excluded = []
-    for requirement in ("privacy", "offline", "residency", "budget_usd_month"):
-        names = [c.model.slug for c in planning.slm + planning.llm
-                 if any(problem.requirement == requirement for p in c.plans if p.hosted for problem in p.problems)]
-        if names:
+    """The hosted models ruled out by a rule about who may hold the data, or by a budget of 0, by rule."""
+    ruled: dict[str, list[str]] = {}
+    for c in planning.slm + planning.llm:
+        for p in c.plans:
+            if p.where in ("hosted", "batch_api"):
+                for requirement in {problem.requirement for problem in p.problems} & EXCLUDING:
+                    if c.model.slug not in ruled.setdefault(requirement, []):
+                        ruled[requirement].append(c.model.slug)
+    lines = []
+    for requirement in feasibility.REQUIREMENTS:
+        if names := ruled.get(requirement):
             shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-            excluded.append(f"hosted plans excluded because they cannot {feasibility.WORDS[requirement]}: {shown}")
-    return tuple(excluded)
+            lines.append(f"hosted plans excluded because they cannot {feasibility.WORDS[requirement]}: {shown}")
+    return tuple(lines)
+
+
+EXCLUDING = {"privacy", "offline", "residency", "budget_usd_month"}
 
 
 def _caveats(planning: Planning, needs: Needs, shown: dict) -> tuple[str, ...]:
@@ -143,16 +152,27 @@ def _curve(needs: Needs, planning: Planning, assumptions: CostAssumptions) -> tu
     functions = {option: cost_function(planning.best[option]) for option in ("slm", "llm", "hybrid")}
     grid = sorted({round(10 ** (k / 2)) for k in range(4, 15)} | {max(needs.requests_per_day, 1)})
     points = tuple(CostPoint(requests, *(f(requests) if f else None for f in functions.values())) for requests in grid)
-    slm, llm = functions["slm"], functions["llm"]
-    break_even = None
-    if slm and llm:
-        for k in range(0, 161, 10):
-            requests = 10 ** (k / 20)
-            a, b = slm(requests), llm(requests)
-            if a is not None and b is not None and a <= b:
-                break_even = requests if k else None
-                break
-    return points, break_even
+    return points, _break_even(functions["slm"], functions["llm"], points)
+
+
+def _break_even(slm, llm, points) -> float | None:
+    """The smallest volume from which the SLM's plan costs no more than the LLM's: the first crossing on
+    the curve's volumes, narrowed by halving (None: no crossing, the SLM is never or always cheaper)."""
+    if slm is None or llm is None:
+        return None
+    cheaper = [p.slm is not None and p.llm is not None and p.slm <= p.llm for p in points]
+    if all(cheaper) or not any(cheaper) or cheaper[0]:
+        return None
+    after = cheaper.index(True)
+    low, high = points[after - 1].requests_per_day, points[after].requests_per_day
+    for _ in range(6):
+        middle = (low * high) ** 0.5
+        a, b = slm(middle), llm(middle)
+        if a is not None and b is not None and a <= b:
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 def _sum(*values):
@@ -170,11 +190,12 @@ def _own_basis(planning: Planning, assumptions: CostAssumptions) -> str:
 
 
 def recommend(needs: Needs, models: Sequence[ModelSpec], assumptions: CostAssumptions = CostAssumptions(),
-              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None, power_w: float | None = None) -> Recommendation:
-    """`devices`: the device catalogue (the shipped one when None); `price_usd`, `power_w`: the team's
-    own price and power of one of its devices, replacing the catalogue's."""
+              devices: Sequence[DeviceSpec] | None = None, price_usd: float | None = None, power_w: float | None = None,
+              rent_usd_per_hour: float | None = None) -> Recommendation:
+    """`devices`: the device catalogue (the shipped one when None); `price_usd`, `power_w`,
+    `rent_usd_per_hour`: the team's own figures for one of its devices, replacing the catalogue's."""
     devices = tuple(devices) if devices is not None else shipped_devices()
-    planning = plan(needs, tuple(models), devices, assumptions, price_usd, power_w)
+    planning = plan(needs, tuple(models), devices, assumptions, price_usd, power_w, rent_usd_per_hour)
     shown = {"slm": tuple(_candidate(c, needs) for c in planning.slm[:MAX_CANDIDATES]),
              "llm": tuple(_candidate(c, needs) for c in planning.llm[:MAX_CANDIDATES])}
     hybrid = planning.hybrid

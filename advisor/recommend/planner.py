@@ -47,8 +47,8 @@ class HybridPlan:
     def cost(self) -> float:
         return self.monthly_cost_usd
 
-    def to_dict(self) -> dict:
-        return {"slm": self.slm.to_dict(), "llm": self.llm.to_dict(), "escalated_share": round(self.escalated_share, 3),
+    def to_dict(self, brief: bool = False) -> dict:
+        return {"slm": self.slm.to_dict(brief), "llm": self.llm.to_dict(brief), "escalated_share": round(self.escalated_share, 3),
                 "share_source": self.share_source, "quality": round(self.quality, 3), "monthly_cost_usd": round(self.monthly_cost_usd, 2),
                 "feasible": self.feasible, "infeasible_because": [p.text for p in self.problems],
                 "requirements_missed": [p.requirement for p in self.problems], "shared_devices_usd": round(self.shared_devices_usd, 2)}
@@ -172,13 +172,14 @@ def _relaxations(best: dict) -> tuple[Relaxation, ...]:
 
 
 def plan(needs: Needs, models: Sequence[ModelSpec], devices: tuple[DeviceSpec, ...], assumptions: CostAssumptions,
-         price_usd: float | None = None, power_w: float | None = None) -> Planning:
-    """`price_usd`, `power_w`: the team's own figures for one of its devices, replacing the catalogue's
-    (a price of 0: already paid for)."""
+         price_usd: float | None = None, power_w: float | None = None, rent_usd_per_hour: float | None = None) -> Planning:
+    """`price_usd`, `power_w`, `rent_usd_per_hour`: the team's own figures for one of its devices,
+    replacing the catalogue's (a price of 0: already paid for)."""
     own = own_devices(needs.hardware, devices)
-    if own.device is not None and (price_usd is not None or power_w is not None):
-        own = replace(own, device=replace(own.device, price_usd=own.device.price_usd if price_usd is None else price_usd,
-                                          power_w=own.device.power_w if power_w is None else power_w))
+    given = {name: value for name, value in (("price_usd", price_usd), ("power_w", power_w), ("rent_usd_per_hour", rent_usd_per_hour))
+             if value is not None}
+    if own.device is not None and given:
+        own = replace(own, device=replace(own.device, **given))
     rentals = rentable(devices)
     slm_models = [m for m in models if m.is_slm]
     llm_models = [m for m in models if not m.is_slm]

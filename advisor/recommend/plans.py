@@ -25,7 +25,6 @@ The figures, with their sources (docs/api.md shows them too):
 
 import functools
 import math
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from . import feasibility
@@ -63,8 +62,10 @@ THINKING_TASKS = ("reasoning", "code", "research")
 EDGE_KINDS = ("unified", "cpu")
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
+    """One way to run one model. A named tuple: the planner builds dozens for every answer, where a
+    frozen dataclass's field-by-field __init__ cost a tenth of it."""
+
     where: str  # own | rented | hosted | batch_api
     model: str
     device: str | None = None
@@ -90,9 +91,9 @@ class Plan:
     reasoning_tokens: int = 0
     problems: tuple[Problem, ...] = ()
     within_budget: bool = True
-    notes: tuple[str, ...] = field(default=(), hash=False)
+    notes: tuple[str, ...] = ()
     # What the same plan at another volume needs (cost_at): the device's figures, the devices it may use, their speed.
-    spec: DeviceSpec | None = field(default=None, compare=False, repr=False)
+    spec: DeviceSpec | None = None
     most_devices: int = 0
     speed: tuple[float, float, float] | None = None
 
@@ -111,20 +112,25 @@ class Plan:
     def cost(self) -> float:
         return math.inf if self.monthly_cost_usd is None else self.monthly_cost_usd
 
-    def to_dict(self) -> dict:
-        """The CONTRACT's plan keys first, then what the pages show."""
-        return {
+    def to_dict(self, brief: bool = False) -> dict:
+        """The CONTRACT's plan keys first, then what the pages show (`brief`: what a candidate's row needs)."""
+        data = {
             "where": self.where, "device": self.device, "count": self.count, "replicas": self.replicas, "precision": self.precision,
             "first_token_s": _round(self.first_token_s, 2), "tokens_per_s": _round(self.tokens_per_s, 1),
             "monthly_cost_usd": _round(self.monthly_cost_usd, 2), "feasible": self.feasible,
             "infeasible_because": [p.text for p in self.problems],
-            "model": self.model, "device_name": self.device_name, "devices_per_replica": self.devices_per_replica,
+            "model": self.model, "device_name": self.device_name, "within_budget": self.within_budget,
+        }
+        if brief:
+            return data
+        return data | {
+            "devices_per_replica": self.devices_per_replica,
             "memory_gb": _round(self.memory_gb, 1), "weights_gb": _round(self.weights_gb, 1), "kv_cache_gb": _round(self.kv_cache_gb, 2),
             "streams": self.streams, "throughput_tokens_per_s": _round(self.throughput_tokens_per_s, 0),
             "utilisation": _round(self.utilisation, 2), "busy_hours_per_day": _round(self.busy_hours_per_day, 1),
             "cost_formula": self.cost_formula, "quality": round(self.quality, 3), "quality_source": self.quality_source,
             "quality_loss": self.quality_loss, "reasoning_tokens": self.reasoning_tokens,
-            "requirements_missed": [p.requirement for p in self.problems], "within_budget": self.within_budget, "notes": list(self.notes),
+            "requirements_missed": [p.requirement for p in self.problems], "notes": list(self.notes),
         }
 
 
@@ -153,10 +159,15 @@ def _memory_gb(weights: float, kv: float, devices: int) -> float:
 
 
 def _devices_to_hold(weights: float, kv: float, device: DeviceSpec, most: int) -> int | None:
-    for k in range(1, most + 1):
-        if _memory_gb(weights, kv, k) <= k * device.usable_gb:
-            return k
-    return None
+    """The fewest devices (at most `most`) whose memory holds _memory_gb(weights, kv, k)."""
+    usable = device.usable_gb
+    if _memory_gb(weights, kv, 1) <= usable:
+        return 1
+    if most < 2 or usable <= OVERHEAD_GB:
+        return None
+    # From two devices on: weights × (1 + both shares) + kv ≤ k × (usable − overhead a device).
+    k = max(2, math.ceil((weights * (1 + OVERHEAD_SHARE + SPLIT_OVERHEAD_SHARE) + kv) / (usable - OVERHEAD_GB) - 1e-12))
+    return k if k <= most else None
 
 
 def _split(one: float, k: int) -> float:
@@ -214,20 +225,26 @@ def _new_copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens
     bandwidth, efficiency, overhead_s = speed if speed else (device.bandwidth_gbs or 1.0, EFFICIENCY, 0.0)
     bandwidth = _split(bandwidth, k) * efficiency
     flops = _split(_compute_tflops(device, precision), k) * 1e12 * COMPUTE_UTILISATION
-    flops_per_token = 2e9 * active_b
+    seconds_a_token = 2e9 * active_b / flops  # compute per stream per step
     one_tps = 1 / max((active + kv) / bandwidth + overhead_s, 1e-9)
     memory = _memory_gb(weights, kv, k)
     spare = k * device.usable_gb - memory
     streams = max(1, min(max_streams, 1 + (math.floor(spare / kv) if kv > 0 else max_streams)))
+    if latency != "batch":
+        # Each request a person watches keeps reading speed: no more streams than keep a step under
+        # 1 ÷ reading speed, by compute (streams × seconds a token) and by memory (what a step reads).
+        budget = 1 / feasibility.READING_TOKENS_PER_S - overhead_s
+        by_memory = budget * bandwidth / (active + kv) if active + kv > 0 else math.inf
+        if by_memory * active > weights:  # enough streams to read every weight (experts): then KV caches add up
+            by_memory = (budget * bandwidth - weights) / kv if kv > 0 else math.inf
+        by_compute = 1 / feasibility.READING_TOKENS_PER_S / seconds_a_token if seconds_a_token > 0 else math.inf
+        cap = min(by_memory, by_compute)
+        if cap < streams:
+            streams = max(1, math.floor(cap))
     # A step decodes one token of every stream: it reads the weights the streams use once (all of them
     # once enough streams touch every expert) and each stream's KV cache, and computes each token.
-    step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
-    if latency != "batch":
-        # Each request a person watches keeps reading speed: fewer streams when a step would be slower.
-        while streams > 1 and step > 1 / feasibility.READING_TOKENS_PER_S:
-            streams = max(1, streams // 2)
-            step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * flops_per_token / flops)
-    return _Copy(k, weights, kv, memory, streams, one_tps, streams / max(step, 1e-9), flops_per_token * input_tokens / flops)
+    step = max((min(weights, active * streams) + streams * kv) / bandwidth + overhead_s, streams * seconds_a_token)
+    return _Copy(k, weights, kv, memory, streams, one_tps, streams / max(step, 1e-9), seconds_a_token * input_tokens)
 
 
 # --- Plans ------------------------------------------------------------------------------------------
@@ -360,6 +377,22 @@ def _precisions(device: DeviceSpec) -> tuple[str, ...]:
     return ("int4", "int8", "fp16") if device.kind in EDGE_KINDS else ("int8", "fp16", "int4")
 
 
+def _worth_trying(device: DeviceSpec, fixed: dict[str, int]) -> tuple[str, ...]:
+    """The precisions that could win on this device: more bytes per parameter only pay when they keep a
+    quality bar fewer bytes miss (they take as much memory or more, and as much time or more; on a GPU
+    8-bit weights and activations read prompts faster than 4-bit weight-only ones, so both are tried)."""
+    tried, fewest = [], math.inf
+    for precision in (("int4", "int8", "fp16") if device.kind != "gpu" else ("int4",)):
+        if fixed[precision] < fewest:
+            tried.append(precision)
+            fewest = fixed[precision]
+    if device.kind == "gpu":
+        tried.append("int8")
+        if fixed["fp16"] < min(fixed["int4"], fixed["int8"]):
+            tried.append("fp16")
+    return tuple(tried)
+
+
 # Precisions whose costs are within this share of the cheapest count as costing the same: the
 # device's preferred one is kept (8-bit for serving: a few dollars of power do not buy 4-bit weights).
 SAME_COST = 0.05
@@ -379,7 +412,7 @@ def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostA
         if keyed and keyed[0][0][0] <= min(fixed.values()) and keyed[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
             break  # the host's price alone is more than the plan on the GPUs: it cannot win
         keyed += sorted(((_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), device, count, speed, way, q)
-                         for q in _precisions(device)), key=lambda item: item[0])
+                         for q in _worth_trying(device, fixed)), key=lambda item: item[0])
     best = min(item[0] for item in keyed)
     # Of those about as cheap as the cheapest, the first in the devices' order of preference.
     _, device, count, speed, way, precision = next(

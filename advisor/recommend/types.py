@@ -275,11 +275,9 @@ def _planning_dict(planning, verdict: str) -> dict:
     own = planning.own
     return {
         "plan": best[verdict].to_dict() if best[verdict] is not None else None,
-        # The plan's rows as a page shows them: one, or the hybrid's two.
-        "plan_rows": [] if best[verdict] is None else [side.to_dict() for side in (best[verdict].slm, best[verdict].llm)] if verdict == "hybrid" else [best[verdict].to_dict()],
         "plan_feasible": planning.feasible,
-        "options": {option: best[option].to_dict() if best[option] is not None else None for option in OPTIONS},
-        "relaxations": [{"requirement": r.requirement, "option": r.option, "plan": r.plan.to_dict()} for r in planning.relaxations],
+        "options": {option: best[option].to_dict(brief=True) if best[option] is not None else None for option in OPTIONS},
+        "relaxations": [{"requirement": r.requirement, "option": r.option, "plan": r.plan.to_dict(brief=True)} for r in planning.relaxations],
         "own_devices": {"device": own.device.slug if own.device else None, "name": own.device.name if own.device else None,
                         "count": own.count, "preset": own.preset},
     }

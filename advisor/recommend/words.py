@@ -11,15 +11,19 @@ def money(value: float | None) -> str:
     return "n/a" if value is None else f"${value:,.0f}"
 
 
+def seconds(value: float) -> str:
+    return f"{value:,.1f} s" if value >= 0.1 else f"{value * 1000:,.0f} ms"
+
+
 def plan_summary(plan: Plan, name: str) -> str:
     """'Qwen2.5 7B at int8 on 1 × NVIDIA L4 (rented), first token 0.4 s, 38 tokens/s, $576 a month'."""
     if plan.hosted:
-        first = "answers within 24 h" if plan.where == "batch_api" else f"first token ≈{plan.first_token_s:.1f} s"
+        first = "answers within 24 h" if plan.where == "batch_api" else f"first token ≈{seconds(plan.first_token_s)}"
         return f"{name} {WHERE_WORDS[plan.where]}, {first}, {money(plan.monthly_cost_usd)} a month"
     if plan.count == 0:
         return f"{name} at {plan.precision} on {plan.device_name}"
     replicas = f" ({plan.replicas} copies)" if plan.replicas > 1 else ""
-    speed = f", first token ≈{plan.first_token_s:.1f} s, {plan.tokens_per_s:,.0f} tokens/s" if plan.first_token_s is not None else ""
+    speed = f", first token ≈{seconds(plan.first_token_s)}, {plan.tokens_per_s:,.0f} tokens/s" if plan.first_token_s is not None else ""
     return (f"{name} at {plan.precision} {WHERE_WORDS[plan.where]} {plan.count} × {plan.device_name}{replicas}{speed}, "
             f"{money(plan.monthly_cost_usd)} a month")
 

@@ -169,14 +169,16 @@ def spend_reserve_again(*, owner, calls: Sequence[SpendCall]) -> None:
     """Reserve more for subjects that already have their reservation (an evaluation's failed runs
     retried), under the same limits, or raise SpendRefused. A reservation of the last 24 hours is
     reopened with the new worst case on top of what it spent, so spend_add still finds one row per
-    subject and kind; an older one is out of today's sums, so a new row stands beside it."""
+    subject and kind; an older one is out of today's sums, so it starts again from today (its old
+    spend stays out of them)."""
     with transaction.atomic():
         _lock(owner)
         _check_limits(owner, calls)
         for call in calls:
             reopened = _recent(owner).filter(subject=call.subject, kind=call.kind).update(
                 reserved_usd=F("spent_usd") + call.worst_case_usd, settled_at=None)
-            if not reopened:
+            if not reopened and not SpendReservation.objects.filter(subject=call.subject, kind=call.kind).update(
+                    created_at=timezone.now(), reserved_usd=call.worst_case_usd, spent_usd=0.0, settled_at=None):
                 SpendReservation.objects.create(owner_id=owner.pk, kind=call.kind, subject=call.subject, model_slug=call.model_slug,
                                                 reserved_usd=call.worst_case_usd, created_at=timezone.now())
 

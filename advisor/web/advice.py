@@ -36,7 +36,10 @@ def device_specs() -> list[DeviceSpec]:
 
 
 def catalogue_devices() -> tuple[DeviceSpec, ...]:
-    return cached_specs(device_specs)
+    """The catalogue's active devices; the shipped ones while it has none (a database not seeded yet)."""
+    from advisor.recommend.devices import shipped_devices
+
+    return cached_specs(device_specs) or shipped_devices()
 
 
 def _on_this_machine(answers: AdvisorAnswers, user) -> tuple[Needs, str | None]:
@@ -68,7 +71,8 @@ def recommendation_result(answers: AdvisorAnswers, *, user=None) -> dict:
 
     needs, speed_basis = _on_this_machine(answers, user)
     answer, calibrated = recommend_for(needs, cached_specs(model_specs), answers.assumptions(), user=user, devices=catalogue_devices(),
-                                       price_usd=answers.cleaned_data.get("machine_usd"), power_w=answers.cleaned_data.get("machine_watts"))
+                                       price_usd=answers.cleaned_data.get("machine_usd"), power_w=answers.cleaned_data.get("machine_watts"),
+                                       rent_usd_per_hour=answers.cleaned_data.get("gpu_hour_usd"))
     result = answer.to_dict()
     result["hybrid"]["calibrated"] = calibrated
     result["speed_basis"] = speed_basis
@@ -187,6 +191,13 @@ def answers_query(answers: dict) -> str:
     return urlencode(answers_form_data(answers))
 
 
+def _plan_rows(plan: dict | None) -> list[dict]:
+    """The plan's rows: one, or a hybrid's two."""
+    if not plan:
+        return []
+    return [plan["slm"], plan["llm"]] if "slm" in plan else [plan]
+
+
 def recommendation_markdown(saved: Recommendation) -> str:
     result, answers = saved.result, saved.answers
     lines = [
@@ -199,7 +210,7 @@ def recommendation_markdown(saved: Recommendation) -> str:
         "## The plan" + ("" if result.get("plan_feasible", True) else " (none meets every requirement: the nearest)"),
         "",
         *(f"- {row['model']}: {row['where']}" + (f", {row['count']} × {row['device_name']} at {row['precision']}" if row.get("device") else "")
-          + f", first token {row['first_token_s']} s, ${row['monthly_cost_usd']:,.2f} a month ({row['cost_formula']})" for row in result.get("plan_rows", [])),
+          + f", first token {row['first_token_s']} s, ${row['monthly_cost_usd']:,.2f} a month ({row['cost_formula']})" for row in _plan_rows(result.get("plan"))),
         *(f"- If you did not need to {r['requirement'].replace('_', ' ')}: {r['plan'].get('model', 'the hybrid')}, ${r['plan']['monthly_cost_usd']:,.2f} a month"
           for r in result.get("relaxations", [])),
         "",

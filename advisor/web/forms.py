@@ -156,8 +156,8 @@ class AdvisorForm(AdvisorAnswers, forms.Form):
                                              help_text=f"default {DEFAULT_ASSUMPTIONS.amortization_months}")
     usd_per_kwh = FiniteFloatField(required=False, min_value=0, max_value=10, label="Electricity (USD per kWh)",
                                    help_text=f"default {DEFAULT_ASSUMPTIONS.usd_per_kwh}")
-    gpu_hour_usd = FiniteFloatField(required=False, min_value=0, max_value=1000, label="Cloud GPU rent (USD per hour)",
-                                    help_text=f"default {DEFAULT_ASSUMPTIONS.gpu_hour_usd}")
+    gpu_hour_usd = FiniteFloatField(required=False, min_value=0, max_value=1000, label="Rent of your device (USD per hour)",
+                                    help_text="default: the device catalogue's rent for your device")
     # The next two are for the hardware chosen above; their defaults depend on it.
     machine_usd = FiniteFloatField(required=False, min_value=0, max_value=1e7, label="Price of one machine (USD)",
                                    help_text="default by hardware: " + _by_machine(DEFAULT_ASSUMPTIONS.hardware_usd, "${:,.0f}"))

@@ -33,3 +33,9 @@ def seconds(value) -> str:
     if value is None:
         return ""
     return f"{value / 3600:,.0f} h" if value >= 3600 else f"{value:,.1f} s" if value >= 0.1 else f"{value * 1000:,.0f} ms"
+
+
+@register.filter
+def share_percent(value) -> str:
+    """0.005 → "0.5 %"."""
+    return "" if value is None else f"{value * 100:.1f} %"
