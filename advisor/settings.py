@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
+    "advisor.web.middleware.QueryTextChecked",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

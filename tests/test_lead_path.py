@@ -34,12 +34,12 @@ def post_trial(client, **body):
 
 
 def test_api_refuses_a_model_whose_key_is_missing_naming_the_model_and_the_variable(signed_in, bundled_model, monkeypatch):
-    monkeypatch.delenv("ADVISOR_TEST_UNSET_KEY", raising=False)
-    openai_model(slug="keyed-llm", base_url="http://127.0.0.1:9/v1", api_key_env="ADVISOR_TEST_UNSET_KEY")
+    monkeypatch.delenv("TEST_UNSET_API_KEY", raising=False)
+    openai_model(slug="keyed-llm", base_url="http://127.0.0.1:9/v1", api_key_env="TEST_UNSET_API_KEY")
     response = post_trial(signed_in, prompt="hi", models=[bundled_model.slug, "keyed-llm"])
     assert response.status_code == 400
     [message] = response.json()["errors"]["models"]
-    assert "keyed-llm" in message and "ADVISOR_TEST_UNSET_KEY is not set" in message
+    assert "keyed-llm" in message and "TEST_UNSET_API_KEY is not set" in message
     assert not Trial.objects.exists() and not TrialRun.objects.exists()
 
 

@@ -211,10 +211,10 @@ def test_fake_server_run_errors_are_logged_when_stored(user, settings, caplog):
 
 def test_fake_server_key_in_an_upstream_error_is_never_stored(user, settings, monkeypatch):
     settings.OPENAI_MAX_RETRIES = 0
-    monkeypatch.setenv("ADVISOR_LEAKY_API_KEY", "sk-proj-abcdef0123456789")
+    monkeypatch.setenv("LEAKY_API_KEY", "sk-proj-abcdef0123456789")
     body = {"error": {"message": "Bad header Authorization: Bearer sk-proj-abcdef0123456789"}}
     with FaultServer([("status", 400, body)]) as server:
-        model = openai_model(slug="leaky", base_url=server.base_url, api_key_env="ADVISOR_LEAKY_API_KEY")
+        model = openai_model(slug="leaky", base_url=server.base_url, api_key_env="LEAKY_API_KEY")
         run = make_run(user, model)
         services.trial_run_execute(run_id=run.pk)
     run.refresh_from_db()

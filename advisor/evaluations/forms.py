@@ -3,6 +3,7 @@ from django.conf import settings
 
 from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.web.forms import FiniteFloatField
+from advisor.web.models import Recommendation
 
 from .models import Check
 from .suite_input import ItemsInvalid, item_from, items_from_lines, items_from_upload
@@ -29,7 +30,7 @@ class SuiteNewForm(forms.Form):
             return data
         upload, lines = data.get("upload"), data.get("lines") or ""
         try:
-            items = items_from_upload(upload.name, upload.read()) if upload else items_from_lines(lines)
+            items = items_from_upload(upload) if upload else items_from_lines(lines)
         except ItemsInvalid as exc:
             self.add_error("upload" if upload else "lines", exc.messages)
             return data
@@ -95,6 +96,12 @@ class EvaluationForm(forms.Form):
     requests_per_day = forms.IntegerField(min_value=0, max_value=10**9, required=False, label="Requests per day",
                                           help_text="The volume the monthly costs are projected at")
     recommendation = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def clean_recommendation(self):
+        recommendation = self.cleaned_data.get("recommendation")
+        if recommendation and not Recommendation.objects.filter(pk=recommendation).exists():
+            raise forms.ValidationError("No such recommendation.")
+        return recommendation
 
     def __init__(self, *args, suites, model_choices, judge_choices, **kwargs):
         super().__init__(*args, **kwargs)

@@ -317,5 +317,6 @@ def answers_side_by_side(figures: dict) -> list[dict]:
             firsts[pair[0]]["parts"] = marked.first + ([(a[MARKED_CHARS:], False)] if len(a) > MARKED_CHARS else [])
             firsts[pair[1]]["parts"] = marked.second + ([(b[MARKED_CHARS:], False)] if len(b) > MARKED_CHARS else [])
             firsts[pair[0]]["marked"] = firsts[pair[1]]["marked"] = not marked.identical
-        rows.append({"item": item, "columns": columns})
+        rows.append({"item": item, "columns": columns,
+                     "user": item["votes"]["user_winner"], "judge": item["votes"]["judge_winner"]})
     return rows

@@ -16,6 +16,7 @@ from advisor.web.sharing import recommendation_of_user
 from advisor.web.paging import page_of
 
 from . import charts
+from .blind_review import answers_blinded, blind_review_pending
 from .carry import Checking, checking_from
 from .api import csv_response, own_evaluation
 from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm, suite_item_formset
@@ -199,8 +200,11 @@ def evaluation_new(request):
 
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
+    blind = blind_review_pending(evaluation=evaluation, voter=evaluation.owner)
+    answers = answers_side_by_side(figures)
     return {
-        "evaluation": evaluation, "figures": figures, "answers": answers_side_by_side(figures),
+        "evaluation": evaluation, "figures": figures, "blind": blind,
+        "answers": answers_blinded(answers, evaluation=evaluation) if blind else answers,
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
         "progress_by_model": [
@@ -246,12 +250,15 @@ def evaluation_review(request, evaluation_id):
     if not evaluation.pair:
         raise Http404("This evaluation has one model: nothing to review.")
     if request.method == "POST":
-        item = get_object_or_404(evaluation.suite.items, pk=request.POST.get("item"))
+        item_id = request.POST.get("item", "")
+        if not (item_id.isascii() and item_id.isdigit() and len(item_id) <= 18):
+            return HttpResponse("item: must be the number of one of this suite's items.", status=400, content_type="text/plain; charset=utf-8")
+        item = get_object_or_404(evaluation.suite.items, pk=int(item_id))
         choice = request.POST.get("choice")
         left, right = review_order(evaluation, item)
         winner = {"left": left, "right": right, "tie": "tie", "both_bad": "both_bad"}.get(choice)
         if winner is None:
-            return HttpResponse("Pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400)
+            return HttpResponse("choice: pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400, content_type="text/plain; charset=utf-8")
         vote_record(evaluation=evaluation, item=item, voter=request.user, winner=winner)
         return redirect("evaluation-review", evaluation.id)
     item = review_next_item(evaluation=evaluation, voter=request.user)

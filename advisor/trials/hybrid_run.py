@@ -306,9 +306,10 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
     )
 
 
-def hybrid_view(run: TrialRun, *, hidden: bool) -> dict:
+def hybrid_view(run: TrialRun) -> dict:
     """The hybrid run's own fields, for GET /api/trials/<id> and the column (CONTRACT: `routed_to`,
-    `escalated`, the SLM's `confidence`)."""
+    `escalated`, the SLM's `confidence`); a blind trial shows none of them before the vote
+    (advisor/web/trial_presenter.py)."""
     if run.status == Status.QUEUED:
         phase = "queued"
     elif run.escalated is None:
@@ -317,9 +318,6 @@ def hybrid_view(run: TrialRun, *, hidden: bool) -> dict:
         phase = "answering" if run.status == Status.RUNNING else "escalated"
     else:
         phase = "kept"
-    if hidden:
-        return {"routed_to": None, "escalated": None, "confidence": None, "threshold": None, "phase": phase,
-                "draft_output": None, "escalation_reason": None, "slm": None, "llm": None, "cascade": None}
     figures = run.hybrid_figures or {}
     return {
         "routed_to": run.routed_to or None, "escalated": run.escalated, "confidence": run.confidence,

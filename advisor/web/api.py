@@ -83,6 +83,8 @@ def api_user(request):
             username, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]}) from None
+        if "\x00" in username + password:  # PostgreSQL refuses it in the user lookup and django-axes' log
+            raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]})
         user = authenticate(request, username=username, password=password)
         if user is None:
             raise AuthProblem(401, {"auth": ["Wrong user name or password."]})

@@ -84,7 +84,20 @@ class RunView:
 
     @property
     def output(self) -> str:
+        # A hidden cascade's draft would be replaced mid-stream when it escalates, telling the column
+        # apart: blind, its text shows from when the cascade has decided.
+        if self.hidden and self.run.is_hybrid and self.run.status == Status.RUNNING and self.run.escalated is None:
+            return ""
         return self.run.output
+
+    @property
+    def waiting(self) -> str:
+        """What a queued run waits for. Blind, never the queue: "no worker for the 'local' queue" names a local model."""
+        from advisor.trials.queue_status import run_waiting_message
+
+        if self.run.status != Status.QUEUED:
+            return ""
+        return HIDDEN_PROGRESS[Status.QUEUED] if self.hidden else run_waiting_message(self.run)
 
     @property
     def slug(self) -> str | None:
@@ -97,7 +110,7 @@ class RunView:
     @property
     def progress(self) -> str:
         if self.hidden:
-            return HIDDEN_PROGRESS.get(self.run.status, "") if not self.run.output else ""
+            return HIDDEN_PROGRESS.get(self.run.status, "") if not self.output else ""
         return self.run.progress
 
     @property
@@ -124,11 +137,12 @@ class RunView:
     @property
     def hybrid(self) -> dict | None:
         """The hybrid column's cascade (which model answered, why, the SLM's confidence, the draft set
-        aside and each model's figures); None for other runs. Blind, before the vote, only the phase
-        shows: the routed model, the draft and the figures would name the models."""
+        aside and each model's figures); None for other runs, and for every run while names are
+        hidden: its phase (drafting, escalated, kept) and its very fields would tell the cascade's
+        column apart and say which model answered."""
         from advisor.trials.hybrid_run import hybrid_view
 
-        return hybrid_view(self.run, hidden=self.hidden) if self.run.is_hybrid else None
+        return hybrid_view(self.run) if self.run.is_hybrid and not self.hidden else None
 
     def as_json(self) -> dict:
         run = self.run
@@ -136,7 +150,7 @@ class RunView:
         figures = ("queue_ms", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "peak_rss_mb",
                    "predicted_tokens_per_s", "confidence")
         out = {
-            "model": self.slug, "name": self.label, "status": run.status, "output": run.output,
+            "model": self.slug, "name": self.label, "status": run.status, "output": self.output,
             **{name: self.figure(name) for name in figures},
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
             "runtime": self.figure("runtime") or None, "precision": self.figure("precision") or None,
@@ -144,7 +158,7 @@ class RunView:
             # While running: how long so far, and output_tokens counts the tokens streamed so far.
             "elapsed_ms": self.elapsed_ms,
         }
-        if run.is_hybrid:
+        if self.hybrid:
             out |= self.hybrid
         return out
 
