@@ -4,8 +4,10 @@ A hosted run costs its tokens at the catalogue's prices. A run on our own machin
 time at a machine's hourly price under the advisor's cost assumptions: its purchase price written off
 over the amortisation months, plus its power at the electricity price. When the run checks a
 recommendation, that machine is the team's (the recommendation's hardware and assumptions, the
-advisor's basis) and the basis names this server as the one that measured; otherwise it is this
-server. A month of local work is priced as the advisor prices it: the machines needed all month,
+advisor's basis) and the basis names this server as the one that measured: the team's devices
+(`team_devices`: the device it named × its count, or its class's typical device, as the planner reads
+them, priced and powered from the catalogue), else the hardware class's price table; without a
+recommendation it is this server's class. A month of local work is priced as the advisor prices it: the machines needed all month,
 busy and idle (`monthly_busy_and_idle`), from the busy time measured per request.
 """
 
@@ -50,6 +52,33 @@ def team_hardware(recommendation) -> Hardware | None:
     return Hardware(hardware.get("target", "server"), hardware.get("ram_gb", 0), hardware.get("gpu_vram_gb", 0))
 
 
+def team_devices(recommendation):
+    """The team's own devices as the planner prices them (advisor/recommend/devices.py `own_devices`,
+    with the team's price and power in place of the catalogue's when the answers give them), or None
+    without a recommendation, without a device of its own, or on the cloud (priced by rent)."""
+    from advisor.recommend.devices import own_devices
+    from advisor.web.advice import catalogue_devices
+
+    if recommendation is None:
+        return None
+    answers = recommendation.answers or {}
+    hardware = answers.get("hardware") or {}
+    if hardware.get("target") == "cloud":
+        return None
+    own = own_devices(Hardware(hardware.get("target", "server"), hardware.get("ram_gb", 0), hardware.get("gpu_vram_gb", 0),
+                               device=hardware.get("device"), count=hardware.get("count")), catalogue_devices())
+    if own.device is None:
+        return None
+    given = answers.get("assumptions") or {}
+    figures = {name: given[key] for key, name in (("machine_usd", "price_usd"), ("machine_watts", "power_w")) if given.get(key) is not None}
+    return replace(own, device=replace(own.device, **figures)) if figures else own
+
+
+def devices_label(own) -> str:
+    """"2× NVIDIA L4 ($2,500, 72 W each)"."""
+    return f"{own.count}× {own.device.name} (${own.device.price_usd or 0:,.0f}, {own.device.power_w or 0:,.0f} W each)"
+
+
 @functools.cache
 def this_machine() -> Hardware:
     """The machine this process (the worker) runs on, as the advisor's hardware classes see it."""
@@ -59,8 +88,17 @@ def this_machine() -> Hardware:
     return Hardware(probe.target, probe.ram_gb, probe.gpu_vram_gb)
 
 
-def machine_usd_per_hour(hardware: Hardware, assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS) -> tuple[float, str]:
-    """One request's share of an hour of the machine, and how it was reached."""
+def machine_usd_per_hour(hardware: Hardware, assumptions: CostAssumptions = DEFAULT_ASSUMPTIONS, devices=None) -> tuple[float, str]:
+    """One request's share of an hour of the machine (of `devices`, the team's, when given), and how it was reached."""
+    if devices is not None:
+        # The planner's own-device rate (plans._cost): the devices written off, their power at full while busy.
+        price, watts = devices.count * (devices.device.price_usd or 0), devices.count * (devices.device.power_w or 0)
+        rate = price / assumptions.amortization_months / HOURS_PER_MONTH + watts / 1000 * assumptions.usd_per_kwh
+        basis = f"${price:,.0f} over {assumptions.amortization_months} months + {watts:,.0f} W at ${assumptions.usd_per_kwh:g}/kWh"
+        if devices.device.kind != "cpu" and assumptions.max_parallel_requests > 1:
+            rate /= assumptions.max_parallel_requests
+            basis += f", shared by {assumptions.max_parallel_requests} requests at once"
+        return rate, basis
     if hardware.target == "cloud":
         rate, basis = assumptions.gpu_hour_usd, f"cloud GPU rent ${assumptions.gpu_hour_usd:g}/hour"
     else:
@@ -77,16 +115,19 @@ def machine_usd_per_hour(hardware: Hardware, assumptions: CostAssumptions = DEFA
 
 
 def run_cost(model, input_tokens: int | None, output_tokens: int | None, total_s: float, *,
-             assumptions: CostAssumptions | None = None, hardware: Hardware | None = None) -> tuple[float | None, str]:
-    """(cost in USD, the basis in words) of one run of `model`."""
+             assumptions: CostAssumptions | None = None, hardware: Hardware | None = None, devices=None) -> tuple[float | None, str]:
+    """(cost in USD, the basis in words) of one run of `model`; `devices`: the team's (`team_devices`), priced in place of `hardware`'s class."""
     if model.provider.hosted or model.input_usd_per_mtok or model.output_usd_per_mtok:
         if input_tokens is None or output_tokens is None:
             return None, "unknown: the server reported no token counts"
         cost = (input_tokens * model.input_usd_per_mtok + output_tokens * model.output_usd_per_mtok) / 1e6
         return cost, f"catalogue prices: ${model.input_usd_per_mtok}/Mtok in, ${model.output_usd_per_mtok}/Mtok out"
     measured_on = this_machine()
-    rate, basis = machine_usd_per_hour(hardware or measured_on, assumptions or DEFAULT_ASSUMPTIONS)
-    if hardware is None or hardware == measured_on:
+    rate, basis = machine_usd_per_hour(hardware or measured_on, assumptions or DEFAULT_ASSUMPTIONS, devices)
+    if devices is not None:
+        text = (f"busy time only, measured on this server ({measured_on.target} class), priced on your {devices_label(devices)} "
+                f"at ${rate:.3f}/hour ({basis})")
+    elif hardware is None or hardware == measured_on:
         text = f"busy time only, on this server at ${rate:.3f}/hour ({basis})"
     else:
         text = f"busy time only, measured on this server ({measured_on.target} class), priced on your {hardware.target} at ${rate:.3f}/hour ({basis})"
@@ -97,7 +138,8 @@ def trial_run_cost(model, input_tokens, output_tokens, total_s, *, trial=None) -
     """run_cost on the devices and assumptions of the recommendation the trial (or evaluation) checks, if any."""
     recommendation = getattr(trial, "recommendation", None)
     return run_cost(model, input_tokens, output_tokens, total_s,
-                    assumptions=recommendation_assumptions(recommendation), hardware=team_hardware(recommendation))
+                    assumptions=recommendation_assumptions(recommendation), hardware=team_hardware(recommendation),
+                    devices=team_devices(recommendation))
 
 
 def is_machine_priced(model) -> bool:
@@ -114,10 +156,12 @@ def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day
         return None, ""
     measured_on = this_machine()
     hardware = team_hardware(recommendation) or measured_on
+    devices = team_devices(recommendation)
     assumptions = recommendation_assumptions(recommendation)
     latency = (getattr(recommendation, "answers", None) or {}).get("latency", "interactive")
     # As in the advice: a GPU serves several requests at once, each pays its share of the time.
-    shared = seconds_per_request / (assumptions.max_parallel_requests if hardware.gpu_vram_gb > 0 else 1)
+    on_gpu = devices.device.kind != "cpu" if devices is not None else hardware.gpu_vram_gb > 0
+    shared = seconds_per_request / (assumptions.max_parallel_requests if on_gpu else 1)
     busy_per_day = requests_per_day * shared / 3600
     machines = max(1, math.ceil(busy_per_day / 24))
     busy = min(busy_per_day * DAYS_PER_MONTH, machines * HOURS_PER_MONTH)
@@ -125,11 +169,17 @@ def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day
         hours = max(busy, machines * DAYS_PER_MONTH) if latency == "batch" else machines * HOURS_PER_MONTH
         usd = hours * assumptions.gpu_hour_usd
     else:
-        machine = assumptions.machine(hardware)
-        watts = assumptions.watts[machine]
+        if devices is not None:
+            price, watts = devices.count * (devices.device.price_usd or 0), devices.count * (devices.device.power_w or 0)
+        else:
+            machine = assumptions.machine(hardware)
+            price, watts = assumptions.hardware_usd[machine], assumptions.watts[machine]
         energy = (busy * watts + (machines * HOURS_PER_MONTH - busy) * watts * assumptions.idle_power_share) * assumptions.usd_per_kwh / 1000
-        usd = machines * assumptions.hardware_usd[machine] / assumptions.amortization_months + energy
-    which = f"your {hardware.target}" if recommendation is not None else f"this server ({hardware.target} class)"
+        usd = machines * price / assumptions.amortization_months + energy
+    if devices is not None:
+        which = f"your {devices_label(devices)}"
+    else:
+        which = f"your {hardware.target}" if recommendation is not None else f"this server ({hardware.target} class)"
     basis = (f"as the advisor prices it, on {which}: {machines} machine(s) all month, busy {busy_per_day:.1f} h a day and idle the rest, "
              f"at {seconds_per_request:.2f} s of busy time a request measured on this server ({measured_on.target} class)")
     return round(usd, 2), basis

@@ -10,7 +10,7 @@ from django_htmx.http import HttpResponseStopPolling
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
 from advisor.trials.pricing import (
-    is_machine_priced, monthly_busy_and_idle, monthly_usd, recommendation_assumptions, run_cost, team_hardware,
+    is_machine_priced, monthly_busy_and_idle, monthly_usd, recommendation_assumptions, run_cost, team_devices, team_hardware,
 )
 from advisor.trials.reply_length import max_tokens_default
 from advisor.trials import stats
@@ -220,7 +220,7 @@ def _costs_on_one_basis(s, checks, per_day):
     if checks is None or model is None or not is_machine_priced(model) or s.mean_total_ms is None:
         return s.cost_per_1k_requests_usd, monthly_usd(s.cost_per_1k_requests_usd, per_day), (None, "")
     per_request, _ = run_cost(model, None, None, s.mean_total_ms / 1000, assumptions=recommendation_assumptions(checks),
-                              hardware=team_hardware(checks))
+                              hardware=team_hardware(checks), devices=team_devices(checks))
     busy_and_idle = monthly_busy_and_idle(seconds_per_request=s.mean_total_ms / 1000, requests_per_day=per_day, recommendation=checks)
     return 1000 * per_request, monthly_usd(1000 * per_request, per_day), busy_and_idle
 
