@@ -74,6 +74,11 @@ def team_devices(recommendation):
     return replace(own, device=replace(own.device, **figures)) if figures else own
 
 
+def devices_price_and_watts(own) -> tuple[float, float]:
+    """All the devices together: their price and their power at full load."""
+    return own.count * (own.device.price_usd or 0), own.count * (own.device.power_w or 0)
+
+
 def devices_label(own) -> str:
     """"2× NVIDIA L4 ($2,500, 72 W each)"."""
     return f"{own.count}× {own.device.name} (${own.device.price_usd or 0:,.0f}, {own.device.power_w or 0:,.0f} W each)"
@@ -92,7 +97,7 @@ def machine_usd_per_hour(hardware: Hardware, assumptions: CostAssumptions = DEFA
     """One request's share of an hour of the machine (of `devices`, the team's, when given), and how it was reached."""
     if devices is not None:
         # The planner's own-device rate (plans._cost): the devices written off, their power at full while busy.
-        price, watts = devices.count * (devices.device.price_usd or 0), devices.count * (devices.device.power_w or 0)
+        price, watts = devices_price_and_watts(devices)
         rate = price / assumptions.amortization_months / HOURS_PER_MONTH + watts / 1000 * assumptions.usd_per_kwh
         basis = f"${price:,.0f} over {assumptions.amortization_months} months + {watts:,.0f} W at ${assumptions.usd_per_kwh:g}/kWh"
         if devices.device.kind != "cpu" and assumptions.max_parallel_requests > 1:
@@ -170,7 +175,7 @@ def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day
         usd = hours * assumptions.gpu_hour_usd
     else:
         if devices is not None:
-            price, watts = devices.count * (devices.device.price_usd or 0), devices.count * (devices.device.power_w or 0)
+            price, watts = devices_price_and_watts(devices)
         else:
             machine = assumptions.machine(hardware)
             price, watts = assumptions.hardware_usd[machine], assumptions.watts[machine]
