@@ -193,7 +193,7 @@ def main():
                   f"(prefork) and -Q api -P threads -c 32, PostgreSQL + Redis, fake upstream streaming {args.tokens} tokens; "
                   f"{os.cpu_count()} cores shared, load average {os.getloadavg()[0]:.1f}")
             print(f"  submit window:  {submitted - began:6.1f} s for {len(trials)} POSTs ({len(trials) / (submitted - began):.1f}/s); "
-                  f"429s retried: {dict(refused) or 0}; web CPU per submit {submit_cpu_ms / len(trials):.1f} ms (POST through uvicorn, median of none: total web CPU over the window / POSTs)")
+                  f"429s retried: {dict(refused) or 0}; web CPU per submit {submit_cpu_ms / len(trials):.1f} ms (web CPU over the window / POSTs)")
             print(f"  end to end:     {finished - began:6.1f} s; {runs} runs: {dict(statuses)}; {statuses['done'] / (finished - began):.1f} runs/s")
             print(f"  queue wait:     p50 {statistics.median(waits):.0f} ms, p95 {percentile(waits, 0.95):.0f} ms (of {len(waits)} runs)")
             print(f"  lost (not done): {runs - statuses['done']} of {runs}; done but never received upstream: {done_unseen}; "
