@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
+    "advisor.web.middleware.QueryTextChecked",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -289,6 +290,7 @@ EVAL_POLL_MS = int(os.environ.get("EVAL_POLL_MS", "1000"))
 # (comma-separated), and whether a base URL may point at a link-local/cloud metadata address.
 PROVIDER_API_KEY_ENV_ALLOWED = env_list("PROVIDER_API_KEY_ENV_ALLOWED", "")
 PROVIDER_ALLOW_LINK_LOCAL_URLS = os.environ.get("PROVIDER_ALLOW_LINK_LOCAL_URLS", "") == "1"
+# The gateway's time limit for an upstream call; trials' and evaluations' runs use TRIAL_SOFT_TIME_LIMIT_S.
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # Threads per local run; 0: automatic (every core for a run alone, an equal share when several

@@ -132,7 +132,7 @@ def test_compare_page_shows_medians_and_win_rate(client, user, trial, bundled_mo
                                 status=Status.DONE, output="x", ttft_ms=ttft, total_ms=900, input_tokens=10, output_tokens=20, tokens_per_s=22.5, cost_usd=0.0)
     client.force_login(user)
     page = client.get("/compare/?model=smollm2-135m-instruct&model=served").content.decode()
-    assert "1 vote" in page and "smollm2-135m-instruct won 1" in page
+    assert "1 vote" in page and f"{bundled_model.name} won 1" in page and "smollm2-135m-instruct won" not in page
     assert "<td>120 ms</td>" in page, "the median time to first token, in its cell"
     assert "340 ms" not in page, "not the mean"
 

@@ -42,6 +42,13 @@ def run_owned(run: TrialRun):
                                    worker_pid=run.worker_pid, started_at=run.started_at)
 
 
+def elapsed_ms(run) -> int | None:
+    """How long a running run (a trial's or an evaluation's) has been running, for its progress."""
+    if run.status != Status.RUNNING or run.started_at is None:
+        return None
+    return ms((timezone.now() - run.started_at).total_seconds())
+
+
 def run_save_progress(run: TrialRun, **fields) -> None:
     """Store streamed output; raises RunTakenAway when the run was failed underneath."""
     if not run_owned(run).update(updated_at=timezone.now(), **fields):

@@ -10,6 +10,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import condition, require_GET, require_POST
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
@@ -31,7 +32,7 @@ HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_ma
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
                     "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
-TRIAL_DEFAULTS = {"max_tokens": 256, "temperature": 0.0}
+TRIAL_DEFAULTS = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0}
 
 
 def is_uuid(value: str) -> bool:
@@ -82,6 +83,8 @@ def api_user(request):
             username, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]}) from None
+        if "\x00" in username + password:  # PostgreSQL refuses it in the user lookup and django-axes' log
+            raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]})
         user = authenticate(request, username=username, password=password)
         if user is None:
             raise AuthProblem(401, {"auth": ["Wrong user name or password."]})
