@@ -69,7 +69,8 @@ def test_the_cross_kind_cap_counts_judge_calls(user, served_model, loopback_llm,
     suite = Suite.objects.create(owner=user, name="one")
     SuiteItem.objects.create(suite=suite, position=0, prompt="What is 2 + 2?")
     evaluation = evaluation_start(owner=user, request=EvaluationRequest(
-        suite=suite, models=[served_model.slug, other.slug], max_tokens=8, judge=served_model.slug, judge_max_tokens=12))
+        suite=suite, models=[served_model.slug, other.slug], max_tokens=8, judge=served_model.slug, judge_max_tokens=12,
+        judge_anyway=True))  # the small loopback model: what is checked is the ledger, not its verdicts
     assert set(SpendReservation.objects.filter(owner=user).values_list("kind", flat=True)) == {SpendKind.EVALUATION, SpendKind.JUDGE}
 
     for run in EvaluationRun.objects.filter(evaluation=evaluation):
