@@ -234,6 +234,8 @@ TRIAL_MAX_MODELS = int(os.environ.get("TRIAL_MAX_MODELS", "4"))
 # A user's runs going at once: half of scripts/run's API slots (CELERY_API_THREADS, 32), so that
 # two users' bursts still fit, instead of 6, which refused most of a load test's starts.
 TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = int(os.environ.get("TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER", "16"))
+# A user's calls going at once on one API model, every kind together: the provider's rate limit.
+TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL = int(os.environ.get("TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL", "16"))
 TRIAL_DAILY_SPEND_CAP_USD = float(os.environ.get("TRIAL_DAILY_SPEND_CAP_USD", "5"))
 TRIAL_SOFT_TIME_LIMIT_S = int(os.environ.get("TRIAL_SOFT_TIME_LIMIT_S", "300"))
 TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30

@@ -1,9 +1,12 @@
 """A fast fake OpenAI-compatible upstream for benchmarks/bench_gateway.py: streams TOKENS tokens with
 their log-probabilities as fast as it can, so what a benchmark measures is the gateway, not a model.
+GET /counts answers how many requests it received per model and last message
+([[model, content, n], ...]), for a benchmark's "none executed twice" (bench_load_trials.py).
 
     python benchmarks/_fake_openai_upstream.py PORT TOKENS
 """
 
+import collections
 import json
 import sys
 
@@ -14,6 +17,7 @@ from starlette.routing import Route
 
 
 def app_for(tokens: int) -> Starlette:
+    counts: collections.Counter = collections.Counter()  # one event loop: no lock needed
     def chunk(delta: dict, *, finish=None, usage=None, logprob=None) -> bytes:
         body = {"id": "fake", "object": "chat.completion.chunk", "created": 0, "model": "fake",
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish,
@@ -25,6 +29,7 @@ def app_for(tokens: int) -> Starlette:
 
     async def chat(request):
         asked = await request.json()
+        counts[(asked.get("model"), (asked.get("messages") or [{}])[-1].get("content"))] += 1
 
         async def stream():
             yield chunk({"role": "assistant", "content": ""})
@@ -41,7 +46,11 @@ def app_for(tokens: int) -> Starlette:
     async def health(request):
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/health", health)])
+    async def counted(request):
+        return JSONResponse([[model, content, n] for (model, content), n in counts.items()])
+
+    return Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]), Route("/health", health),
+                             Route("/counts", counted)])
 
 
 if __name__ == "__main__":

@@ -69,7 +69,8 @@ def test_the_cross_kind_cap_counts_judge_calls(user, served_model, loopback_llm,
     suite = Suite.objects.create(owner=user, name="one")
     SuiteItem.objects.create(suite=suite, position=0, prompt="What is 2 + 2?")
     evaluation = evaluation_start(owner=user, request=EvaluationRequest(
-        suite=suite, models=[served_model.slug, other.slug], max_tokens=8, judge=served_model.slug, judge_max_tokens=12))
+        suite=suite, models=[served_model.slug, other.slug], max_tokens=8, judge=served_model.slug, judge_max_tokens=12,
+        judge_anyway=True))  # the small loopback model: what is checked is the ledger, not its verdicts
     assert set(SpendReservation.objects.filter(owner=user).values_list("kind", flat=True)) == {SpendKind.EVALUATION, SpendKind.JUDGE}
 
     for run in EvaluationRun.objects.filter(evaluation=evaluation):
@@ -260,3 +261,21 @@ def test_a_retry_after_a_day_restarts_its_reservation_in_place(user):
     ledger.spend_reserve_again(owner=user, calls=[ledger.SpendCall(SpendKind.EVALUATION, call.subject, 0.25)])
     assert SpendReservation.objects.count() == 1
     assert ledger.spend_today_usd(user) == pytest.approx(0.25)
+
+
+def test_a_users_calls_on_one_api_model_are_capped_across_kinds(user, bundled_model, served_model, settings):
+    """TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL counts a hybrid column's escalation and plain runs together,
+    on the API model only: the local model beside it and another API model still start."""
+    settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL = 2
+    trial_start(owner=user, request=TrialRequest(prompt="Name a colour.", models=[served_model.slug], max_tokens=12,
+                                                 hybrid=HybridSpec(slm=bundled_model.slug, llm=served_model.slug, threshold=1.0)))
+    assert ledger.calls_in_flight_on_model(user, served_model.slug) == 2
+
+    with pytest.raises(TrialRejected) as refused:
+        _start_priced_trial(user, served_model, 12)
+    assert refused.value.status == 429 and "TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL" in refused.value.errors["models"][0]
+
+    other = openai_model(slug="other-llm", base_url=served_model.provider.base_url)
+    trial_start(owner=user, request=TrialRequest(prompt="Say hello.", models=[bundled_model.slug, other.slug], max_tokens=12))
+    trial_start(owner=user, request=TrialRequest(prompt="Say hello again.", models=[bundled_model.slug], max_tokens=12))
+    assert ledger.calls_in_flight_on_model(user, bundled_model.slug) == 3

@@ -11,6 +11,10 @@ The rules:
   starts cannot all pass, and a refused start (SpendRefused) rolls back with everything it created.
 - An open reservation counts at the larger of its worst case and what it has spent so far; a
   settled one at what it spent. The daily cap (TRIAL_DAILY_SPEND_CAP_USD) covers the last 24 hours.
+- A user's open calls on one API model (a server's, not a local one) are capped by
+  TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL, the provider's rate limit, counting every kind of call that names
+  that model: trial runs, hybrid escalations, judge calls. (An evaluation reserves one row for all its
+  runs; EVAL_MAX_CONCURRENCY_PER_MODEL paces those.)
 - Only priced calls spend (`billable_usd`): a local model's machine time is a cost estimate, not money.
 - The worst case holds because the runners' output is capped whatever the server does
   (`output_bytes_cap`, advisor/trials/execution.py) and costs are computed from what was received
@@ -32,10 +36,11 @@ Functions (plain, synchronous; from an async view call them through `sync_to_asy
 - `spend_add(*, subject, kind, usd)`: add a finished call's real cost (open or settled reservation).
 - `spend_settle(*, subject)`: close the subject's open reservations; from now on only their spend counts.
 - `spend_settle_at_worst_case(*, subject)`: close them at their worst case (a call whose worker died).
-- `spend_today_usd(owner)`, `calls_in_flight(owner, kind)`: the figures the checks use.
+- `spend_today_usd(owner)`, `calls_in_flight(owner, kind)`, `calls_in_flight_on_model(owner, model_slug)`: the figures the checks use.
 - `subject_of(row)`: the subject key of a database row.
 """
 
+import collections
 import datetime
 from dataclasses import dataclass
 from typing import Sequence
@@ -47,7 +52,10 @@ from django.db.models import Case, F, FloatField, Sum, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from advisor.catalogue.models import LanguageModel
+
 from .models import SpendKind, SpendReservation
+from .registry import queue_for
 
 # Chat templates add a few tokens around each message.
 TEMPLATE_TOKENS = 32
@@ -133,7 +141,29 @@ def calls_in_flight(owner, kind: str) -> int:
     return _recent(owner).filter(kind=kind, settled_at__isnull=True).count()
 
 
+def calls_in_flight_on_model(owner, model_slug: str) -> int:
+    return _recent(owner).filter(model_slug=model_slug, settled_at__isnull=True).count()
+
+
+def _check_model_limits(owner, calls: Sequence[SpendCall]) -> None:
+    asked = collections.Counter(call.model_slug for call in calls if call.model_slug)
+    if not asked:
+        return
+    limit = settings.TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL
+    # Evaluations' rows name several models ("a,b"): no catalogue slug matches them.
+    for model in LanguageModel.objects.filter(slug__in=asked).select_related("provider"):
+        if queue_for(model) != "api":
+            continue
+        going = calls_in_flight_on_model(owner, model.slug)
+        if going + asked[model.slug] > limit:
+            raise SpendRefused("in_flight", (
+                f"You have {going} calls still going on {model.name} and asked for {asked[model.slug]} more; at most {limit} "
+                f"may run at once on one API model (its provider's rate limit, TRIAL_MAX_RUNS_IN_FLIGHT_PER_MODEL). "
+                f"Wait for them to finish or pick another model."))
+
+
 def _check_limits(owner, calls: Sequence[SpendCall]) -> None:
+    _check_model_limits(owner, calls)
     for kind, (setting, words) in IN_FLIGHT_LIMITS.items():
         asked = sum(1 for call in calls if call.kind == kind)
         if not asked:
