@@ -212,3 +212,11 @@ def browser():
         browser.close()
 
 
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests last (after pytest-django's own ordering by database use): Playwright's sync API
+    leaves its event loop running on the main thread for the rest of the session, and tests that
+    call `async_to_sync` there would then fail."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

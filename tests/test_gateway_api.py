@@ -45,7 +45,7 @@ def test_policy_at_threshold_0_answers_with_the_draft_and_says_so(client, user, 
     assert 0 < confidence <= 1 and body["advisor"]["confidence"] == pytest.approx(confidence, abs=1e-6)
     # Our own machine's time, priced as the advisor prices it: never $0.
     cost = float(response["X-Advisor-Cost-USD"])
-    assert cost > 0 and body["usage"]["cost_usd"] == pytest.approx(cost) and "this machine's time" in body["advisor"]["cost_basis"]
+    assert cost > 0 and body["usage"]["cost_usd"] == pytest.approx(cost) and "on this server" in body["advisor"]["cost_basis"]
     assert body["choices"][0]["message"]["content"]
     row = GatewayRequest.objects.get()
     assert (row.policy_id, row.routed_model, row.escalated, row.status) == (made.id, slm.slug, False, "done")

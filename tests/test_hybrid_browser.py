@@ -51,7 +51,7 @@ def test_calibrate_save_a_policy_and_run_it_as_the_hybrid_column(page, catalogue
     column = page.locator("[data-testid=hybrid-cascade]")
     assert column.count() == 1
     wait_for_js(page, "() => ['escalated', 'kept', 'failed'].includes(document.querySelector('[data-testid=hybrid-cascade]').dataset.phase)", timeout=150_000)
-    wait_for_js(page, "() => !document.querySelector('[data-testid=hybrid-cascade]').closest('article').hasAttribute('hx-get')", timeout=30_000)
+    wait_for_js(page, "() => !document.querySelector('[data-testid=hybrid-cascade]').closest('article').hasAttribute('sse-swap')", timeout=30_000)
     column = page.locator("[data-testid=hybrid-cascade]")
     phase = column.get_attribute("data-phase")
     assert phase in ("escalated", "kept"), page.locator("[data-testid=hybrid-cascade]").inner_text()
@@ -74,7 +74,7 @@ def test_an_opened_draft_stays_open_while_the_answer_streams_and_after(page, cat
     from advisor.trials.hybrid_run import hybrid_spec_from_json
     from advisor.trials.services import TrialRequest, trial_start
 
-    # Threshold 1 always escalates; a long answer keeps the column polling after the draft appears.
+    # Threshold 1 always escalates; a long answer keeps the column streaming after the draft appears.
     # The cascade's column alone: columns of its two models would only compete with it for the cores.
     trial = trial_start(owner=user, request=TrialRequest(
         prompt="Write a story about a lighthouse keeper and a storm.", system="", models=[], max_tokens=160,
@@ -85,12 +85,12 @@ def test_an_opened_draft_stays_open_while_the_answer_streams_and_after(page, cat
     page.click("[data-testid=hybrid-draft] summary")
     polling = page.evaluate("""() => {
         window.openedIn = document.querySelector('article:has([data-testid=hybrid-cascade])');
-        return window.openedIn.hasAttribute('hx-get');
+        return window.openedIn.hasAttribute('sse-swap');
     }""")
     assert polling, "the answer must still be streaming when the draft is opened"
-    wait_for_js(page, "() => !document.querySelector('article:has([data-testid=hybrid-cascade])').hasAttribute('hx-get')", timeout=150_000)
+    wait_for_js(page, "() => !document.querySelector('article:has([data-testid=hybrid-cascade])').hasAttribute('sse-swap')", timeout=150_000)
     swapped, still_open = page.evaluate("""() => [
         document.querySelector('article:has([data-testid=hybrid-cascade])') !== window.openedIn,
         document.querySelector('[data-testid=hybrid-draft]').open]""")
     assert swapped, "the column was re-rendered after the draft was opened"
-    assert still_open, "the reader's open draft was closed by a poll"
+    assert still_open, "the reader's open draft was closed when the column was swapped"
