@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "advisor.web.middleware.PrivateCacheControl",
     "advisor.web.middleware.ApiErrorsAsJson",
+    "advisor.web.middleware.QueryTextChecked",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -230,7 +231,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 TRIAL_MAX_PROMPT_CHARS = int(os.environ.get("TRIAL_MAX_PROMPT_CHARS", "8000"))
 TRIAL_MAX_TOKENS = int(os.environ.get("TRIAL_MAX_TOKENS", "1024"))
 TRIAL_MAX_MODELS = int(os.environ.get("TRIAL_MAX_MODELS", "4"))
-TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = int(os.environ.get("TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER", "6"))
+# A user's runs going at once: half of scripts/run's API slots (CELERY_API_THREADS, 32), so that
+# two users' bursts still fit, instead of 6, which refused most of a load test's starts.
+TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER = int(os.environ.get("TRIAL_MAX_RUNS_IN_FLIGHT_PER_USER", "16"))
 TRIAL_DAILY_SPEND_CAP_USD = float(os.environ.get("TRIAL_DAILY_SPEND_CAP_USD", "5"))
 TRIAL_SOFT_TIME_LIMIT_S = int(os.environ.get("TRIAL_SOFT_TIME_LIMIT_S", "300"))
 TRIAL_HARD_TIME_LIMIT_S = TRIAL_SOFT_TIME_LIMIT_S + 30
@@ -253,10 +256,12 @@ TRIAL_SAVE_EVERY_S = float(os.environ.get("TRIAL_SAVE_EVERY_S", "0.1"))
 TRIAL_PRELOAD_MODELS = env_list("TRIAL_PRELOAD_MODELS", "bundled:smollm2-135m-instruct")
 # Benchmarks only: a file to which workers append when each token was generated.
 TRIAL_TOKEN_TRACE = os.environ.get("TRIAL_TOKEN_TRACE", "")
-# How often a trial page asks for a column whose run streams (ms), and for one still waiting for a
-# worker (a queued run can wait minutes: polling it 10 times a second only loads the server).
-TRIAL_POLL_MS = int(os.environ.get("TRIAL_POLL_MS", "100"))
-TRIAL_POLL_QUEUED_MS = int(os.environ.get("TRIAL_POLL_QUEUED_MS", "500"))
+# Live pages (a trial's columns, an evaluation's progress) are pushed as Server-Sent Events
+# (advisor/web/streams.py). With Redis as the broker a stream wakes when a worker saves; without,
+# it looks at the database this often (ms).
+LIVE_POLL_MS = int(os.environ.get("LIVE_POLL_MS", "100"))
+# A stream ends after this long (the browser reconnects and resumes): no connection lives forever.
+LIVE_STREAM_MAX_S = float(os.environ.get("LIVE_STREAM_MAX_S", "300"))
 # Longest a web process keeps the catalogue as the advisor sees it (advisor/web/spec_cache.py);
 # edits through Django clear it at once on this machine.
 CATALOGUE_SPECS_TTL_S = float(os.environ.get("CATALOGUE_SPECS_TTL_S", "30"))
@@ -277,11 +282,13 @@ EVAL_CHAIN_S = float(os.environ.get("EVAL_CHAIN_S", "60"))
 # message may have gone with a dead worker. A duplicate is harmless (a run is claimed once).
 EVAL_RESEND_QUEUED_AFTER_S = float(os.environ.get("EVAL_RESEND_QUEUED_AFTER_S", "300"))
 EVAL_JUDGE_MAX_TOKENS = int(os.environ.get("EVAL_JUDGE_MAX_TOKENS", "300"))
+# How often an evaluation's live stream counts its runs (ms).
 EVAL_POLL_MS = int(os.environ.get("EVAL_POLL_MS", "1000"))
 # Provider entries: variables allowed as API key variables beyond *_API_KEY/*_KEY/*_TOKEN names
 # (comma-separated), and whether a base URL may point at a link-local/cloud metadata address.
 PROVIDER_API_KEY_ENV_ALLOWED = env_list("PROVIDER_API_KEY_ENV_ALLOWED", "")
 PROVIDER_ALLOW_LINK_LOCAL_URLS = os.environ.get("PROVIDER_ALLOW_LINK_LOCAL_URLS", "") == "1"
+# The gateway's time limit for an upstream call; trials' and evaluations' runs use TRIAL_SOFT_TIME_LIMIT_S.
 OPENAI_TIMEOUT_S = float(os.environ.get("OPENAI_TIMEOUT_S", "60"))
 OPENAI_MAX_RETRIES = int(os.environ.get("OPENAI_MAX_RETRIES", "2"))
 # Threads per local run; 0: automatic (every core for a run alone, an equal share when several

@@ -39,6 +39,19 @@ def spend_check(user):
         return ledger.spend_today_usd(user)
 
 
+def compare_figures(user, a: str, b: str) -> int:
+    """What /compare/ computes from the runs and votes (the rest of the page does not grow with them)."""
+    from advisor.trials import stats
+    from advisor.trials.models import TrialRun, Vote
+    from advisor.web.trial_presenter import hidden_trials_q, visible_runs_q
+
+    runs = TrialRun.objects.filter(visible_runs_q(user))
+    votes = Vote.objects.filter(voter_id=user.pk).exclude(hidden_trials_q("trial__"))
+    [stats.model_stats(slug, runs=runs) for slug in (a, b)]
+    stats.pair_stats(a, b, votes=votes)
+    return 0
+
+
 def add_trials(user, models, count: int):
     from advisor.trials.models import Status, Trial, TrialRun, Vote
 
@@ -48,6 +61,14 @@ def add_trials(user, models, count: int):
                  output="An answer " * 40, ttft_ms=90 + n % 50, total_ms=900 + n % 300, input_tokens=60, output_tokens=120,
                  tokens_per_s=20.0 + n % 7, cost_usd=0.0 if position == 0 else 0.0004)
         for n, trial in enumerate(trials) for position, model in enumerate(models)])
+    # The ledger keeps a settled reservation per priced run, as a start and its end leave it.
+    from django.utils import timezone
+
+    from advisor.runs.models import SpendReservation
+
+    SpendReservation.objects.bulk_create([
+        SpendReservation(owner=user, kind="trial_run", subject=f"trials.trial:{trial.pk}:1", model_slug=models[1].slug,
+                         reserved_usd=0.001, spent_usd=0.0004, settled_at=timezone.now()) for trial in trials])
     winners = {run.trial_id: run for run in TrialRun.objects.filter(trial__in=trials[::2], position=0)}
     Vote.objects.bulk_create([Vote(trial=trial, voter=user, choice="left", winner=winners[trial.pk]) for trial in trials[::2]])
 
@@ -72,6 +93,7 @@ def main():
     calls = {
         "history page (/trials/)": lambda: len(client.get("/trials/").content),
         "compare (/compare/, two models)": lambda: len(client.get(f"/compare/?model={local.slug}&model={priced.slug}").content),
+        "compare's figures (2 models + pair)": lambda: compare_figures(user, local.slug, priced.slug),
         "spend check": lambda: spend_check(user) and 0,
     }
     print(f"{connection.vendor}, median of {args.repeats} calls each")

@@ -43,7 +43,7 @@ def test_the_router_answers_the_servers_lifespan_messages():
 def server(tmp_path):
     """uvicorn on advisor.asgi as scripts/run starts it, on a migrated scratch database, with one user."""
     env = dict(os.environ, ADVISOR_DATA_DIR=str(tmp_path), DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-               DJANGO_DEBUG="0", WEB_THREADS="2", DJANGO_LOG_LEVEL="WARNING")
+               DJANGO_DEBUG="0", WEB_THREADS="1", DJANGO_LOG_LEVEL="WARNING")
     manage = [str(BIN / "python"), "manage.py"]
     for command in (["migrate", "-v0"], ["collectstatic", "--noinput", "-v0"],
                     ["shell", "-c", "from django.contrib.auth.models import User; User.objects.create_user('ana', password='pw-for-tests')"]):
@@ -64,6 +64,7 @@ def server(tmp_path):
             return False
 
     wait_for(serving, 60, "uvicorn")
+    client.env = env
     yield client
     client.close()
     stop_process(process)
@@ -88,3 +89,26 @@ def test_the_async_paths_reach_djangos_middleware_and_urls(server):
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
     missing = server.get("/nothing/here/events")
     assert missing.status_code == 404 and "private" in missing.headers["cache-control"]
+
+
+def test_open_event_streams_hold_no_thread_of_the_site(server):
+    """With one site thread per process (WEB_THREADS=1 here is 2 processes × 1), four streams stay
+    open and pages still answer: the streams wait on the event loop, not on a thread."""
+    script = ("from django.contrib.auth.models import User; from advisor.trials.models import Trial, TrialRun;"
+              "t = Trial.objects.create(owner=User.objects.get(username='ana'), prompt='p', shared=True);"
+              "TrialRun.objects.create(trial=t, position=0, model_slug='m', model_name='M', status='running');"
+              "print(t.id)")
+    trial_id = subprocess.run([str(BIN / "python"), "manage.py", "shell", "-c", script], cwd=ROOT, env=server.env,
+                              check=True, capture_output=True, text=True).stdout.split()[-1]
+    streams = [server.stream("GET", f"/trials/{trial_id}/events?since=0") for _ in range(4)]
+    opened = [stream.__enter__() for stream in streams]
+    try:
+        for response in opened:
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+            first = next(response.iter_lines())
+            assert first.startswith("retry:")
+        for _ in range(4):
+            assert server.get("/").status_code == 200
+    finally:
+        for stream in streams:
+            stream.__exit__(None, None, None)

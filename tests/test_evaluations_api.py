@@ -44,7 +44,7 @@ def test_api_needs_a_signed_in_user(client):
 def test_suite_create_names_the_bad_field(signed_in):
     assert post(signed_in, "/api/suites", {"name": "x", "items": []}).json()["errors"] == {"items": ["Give at least one prompt."]}
     errors = post(signed_in, "/api/suites", {"name": "x", "items": [{"prompt": "ok"}, {"system": "no prompt"}, {"prompt": "p", "expected": "(", "check": "regex"}]}).json()["errors"]
-    assert errors["items"][0].startswith("items[1]: prompt") and errors["items"][1].startswith("items[2]: Not a valid regular expression")
+    assert errors["items"][0].startswith("items[1]: prompt") and errors["items"][1].startswith("items[2]: expected: This regular expression cannot be used")
     assert post(signed_in, "/api/suites", {"items": [{"prompt": "p"}]}).json()["errors"] == {"name": ["This field is required."]}
     response = post(signed_in, "/api/suites", {"name": "Fine", "items": [{"prompt": "p", "tags": ["a"], "expected": "x"}]})
     assert response.status_code == 201

@@ -50,7 +50,7 @@ def test_from_the_advice_to_a_report_through_suite_evaluation_and_review(page, c
     evaluation = Evaluation.objects.get()
     assert evaluation.requests_per_day == 5000 and evaluation.recommendation_id is not None
 
-    # Live progress while it runs (htmx polling), then the final report without reloading.
+    # Live progress while it runs (pushed counts), then the final report without reloading.
     assert page.get_by_test_id("progress-bar").count() == 1
     wait_for_js(page, "document.querySelector('[data-testid=report-live]').dataset.status === 'done'", timeout=240_000)
     assert page.get_by_test_id("progress-count").inner_text() == "6 / 6"

@@ -1,11 +1,19 @@
 """The plain-Python parts of evaluations: reference checks, statistics, the judge's parsing, the summary."""
 
+import json
+import subprocess
+import sys
+
 import numpy
 import pytest
 
 from advisor.evaluations import checks, judge, stats
 from advisor.evaluations.report import summary_sentence
-from advisor.evaluations.suite_input import ItemsInvalid, items_from_csv, items_from_jsonl, items_from_lines
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from advisor.evaluations.suite_input import ItemsInvalid, items_from_lines, items_from_upload
+
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize("check, expected, output, passed", [
@@ -29,6 +37,39 @@ def test_a_bad_regex_or_json_reference_is_refused_with_a_reason():
     assert "regular expression" in checks.check_problem("regex", "(unclosed")
     assert "JSON" in checks.check_problem("json", "{nope")
     assert checks.check_problem("bogus", "x").startswith("Unknown check")
+
+
+def items_from_file(name: str, text: str) -> list[dict]:
+    return items_from_upload(SimpleUploadedFile(name, text.encode()))
+
+
+# Patterns that backtrack catastrophically in Python's re: seconds per character ((a+)+$ took 1.4 s on
+# 24 characters), for ever on a model's answer. The check runs in a child process so that today's
+# engine fails the test by its deadline instead of hanging the suite.
+CATASTROPHIC_REGEXES = [(r"^((.)*)*Z$", "a" * 5000), (r"(a+)+$", "a" * 40 + "!"), (r"^(\w+\s?)*$", "word " * 40 + "!")]
+
+
+@pytest.mark.parametrize("pattern, output", CATASTROPHIC_REGEXES)
+def test_the_catastrophic_regex_cannot_hang_a_worker(pattern, output):
+    assert checks.check_problem("regex", pattern) is None  # a pattern a user may legitimately write
+    code = ("import sys; from advisor.evaluations.checks import reference_passed; "
+            "print(reference_passed('regex', sys.argv[1], sys.argv[2]))")
+    try:
+        finished = subprocess.run([sys.executable, "-c", code, pattern, output], capture_output=True, text=True, timeout=30, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{pattern!r} on {len(output)} characters held the check for 30 s")
+    assert finished.stdout.strip() == "False", finished.stderr
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1", r"(?<=total: )\d+", r"\d+(?!px)"])
+def test_a_regex_re2_cannot_run_is_refused_at_suite_input_naming_the_item_and_field(pattern):
+    assert "RE2" in checks.check_problem("regex", pattern)
+    with pytest.raises(ItemsInvalid) as error:
+        items_from_file("suite.jsonl", json.dumps({"prompt": "fine"}) + "\n" + json.dumps({"prompt": "Total?", "expected": pattern, "check": "regex"}))
+    assert error.value.messages[0].startswith("line 2: expected: ")
+    with pytest.raises(ItemsInvalid) as error:
+        items_from_file("suite.csv", f"prompt,expected,check\nTotal?,{pattern},regex\n")
+    assert error.value.messages[0].startswith("line 2: expected: ")
 
 
 @pytest.mark.parametrize("values", [[5], [1, 2], [3, 1, 2, 10], list(range(17)), [0.5, 9.25, 3.0, 3.0, 120.0, 7.75, 1.0]])
@@ -84,15 +125,15 @@ def test_judge_prompt_holds_both_answers_and_the_reference():
 
 def test_suite_input_from_lines_jsonl_and_csv_with_errors_naming_the_line():
     assert [i["prompt"] for i in items_from_lines("a\n\n  b  \n")] == ["a", "b"]
-    items = items_from_jsonl('{"prompt": "p", "expected": {"k": 1}}\n{"prompt": "q", "tags": ["x"]}')
+    items = items_from_file("suite.jsonl", '{"prompt": "p", "expected": {"k": 1}}\n{"prompt": "q", "tags": ["x"]}')
     assert items[0]["check"] == "json" and items[0]["expected"] == '{"k": 1}' and items[1]["tags"] == ["x"]
-    items = items_from_csv("prompt,expected,tags\nHello,hi,\"greeting, short\"\n")
+    items = items_from_file("suite.csv", "prompt,expected,tags\nHello,hi,\"greeting, short\"\n")
     assert items == [{"prompt": "Hello", "system": "", "expected": "hi", "check": "contains", "tags": ["greeting", "short"]}]
     with pytest.raises(ItemsInvalid) as error:
-        items_from_jsonl('{"prompt": "ok"}\n{"prompt": ""}\nnot json\n{"prompt": "x", "colour": 1}')
+        items_from_file("suite.jsonl", '{"prompt": "ok"}\n{"prompt": ""}\nnot json\n{"prompt": "x", "colour": 1}')
     assert [m.split(":")[0] for m in error.value.messages] == ["line 2", "line 3", "line 4"]
     with pytest.raises(ItemsInvalid):
-        items_from_csv("question\nwhat\n")
+        items_from_file("suite.csv", "question\nwhat\n")
 
 
 def _model(slug, name, is_slm, p95, per_1k, votes=None):

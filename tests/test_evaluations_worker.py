@@ -43,7 +43,7 @@ def test_evaluation_runs_both_models_on_the_worker_judges_each_pair_and_prices_t
     assert suite.status_code == 201, suite.content
     response = post(client, "/api/evaluations", {
         "suite": suite.json()["id"], "models": [bundled_model.slug, served_model.slug], "repeats": 1, "max_tokens": 12,
-        "temperature": 0.0, "judge": served_model.slug, "judge_max_tokens": 16, "requests_per_day": 2000})
+        "temperature": 0.0, "judge": served_model.slug, "judge_anyway": True, "judge_max_tokens": 16, "requests_per_day": 2000})
     assert response.status_code == 201, response.content
     evaluation_id = response.json()["id"]
     assert response.json()["url"] == f"/evaluations/{evaluation_id}/"

@@ -133,7 +133,55 @@ def test_a_calibration_is_saved_as_a_policy(user, bundled_model):
     assert stored.signal == "p10_token_prob" and stored.source_evaluation == evaluation
     assert stored.figures["held_out"]["quality"] == result.held_out.quality
     # Every calibration target can be stored, and a threshold set by hand (POST /api/policies) too.
-    assert {kind for kind, _ in HybridPolicy.TargetKind.choices} == {"llm_share", "quality", "monthly_budget", "threshold"}
+    assert {kind for kind, _ in HybridPolicy.TargetKind.choices} == {"llm_share", "quality", "monthly_budget", "miss_rate", "threshold"}
     assert (stored.family, stored.version) == (stored.id, 1)
     with pytest.raises(ValueError, match="different model"):
         hybrid_policy_save(owner=owner, slm=slm, llm=slm, calibration=result)
+
+
+# --- The guarantee: "SLM wrong and not escalated", bounded on the held-out items ----------------------
+
+
+def test_every_calibration_states_its_guarantee_on_the_held_out_items_in_words():
+    from scipy import stats as reference
+
+    from advisor.hybrid.calibration import misses_at, split_items
+
+    items = voted_items(60)
+    calibration = hybrid_calibrate(items=items, target=Target("quality", 0.9))
+    guarantee = calibration.guarantee
+    held_out = scored_items(split_items(items)[1])
+    misses = misses_at(held_out, calibration.threshold)
+    assert (guarantee.misses, guarantee.items) == (misses, len(held_out)) == (misses, 30)
+    assert guarantee.upper_bound == pytest.approx(reference.beta.ppf(0.95, misses + 1, 30 - misses), abs=1e-9)
+    assert f"On the 30 held-out items the small model answered wrongly without escalating {misses} time" in guarantee.sentence
+    assert "with 95% confidence" in guarantee.sentence and "Clopper–Pearson" in guarantee.sentence
+    assert guarantee.more_votes > 0 and f"About {guarantee.more_votes} more voted items" in guarantee.sentence
+    assert calibration.as_figures()["guarantee"]["upper_bound"] == guarantee.upper_bound
+
+
+def test_a_miss_rate_target_picks_the_cheapest_threshold_whose_bound_meets_it():
+    from advisor.evaluations.stats import clopper_pearson_upper, votes_to_bound
+    from advisor.hybrid.calibration import misses_at
+
+    # A signal that separates perfectly: the SLM is wrong exactly on the least sure half.
+    items = [ReplayItem(confidence=index / 250 + (0.2 if index >= 100 else 0), slm_cost_usd=0, llm_cost_usd=0.003,
+                        verdict="llm" if index < 100 else "tie", key=f"i{index}") for index in range(200)]
+    calibration = hybrid_calibrate(items=items, target=Target("miss_rate", 0.05))
+    calibration_part = scored_items(split_items(items)[0])
+    assert clopper_pearson_upper(misses_at(calibration_part, calibration.threshold), len(calibration_part)) <= 0.05
+    cheaper = [p for p in _curve(calibration_part) if p.llm_share < calibration.calibration.llm_share]
+    assert all(clopper_pearson_upper(misses_at(calibration_part, p.threshold), len(calibration_part)) > 0.05 for p in cheaper)
+    guarantee = calibration.guarantee
+    # Chosen at the edge on the calibration part (1 miss in 100 is allowed), it misses 2 of the 100
+    # held out: the bound there is over the target, and the page says so and what would fix it.
+    assert (guarantee.misses, guarantee.items, guarantee.holds, guarantee.bound_target) == (2, 100, False, 0.05)
+    assert guarantee.more_votes == votes_to_bound(2, 100, target=0.05) > 0
+    assert f"does not meet the 5.0 % target yet: about {guarantee.more_votes} more voted items" in guarantee.sentence
+    assert guarantee.sentence.startswith(f"Threshold {calibration.threshold} was chosen so that answers the small model gets wrong")
+
+
+def test_a_miss_rate_target_too_tight_for_the_votes_says_how_many_more_would_do():
+    items = voted_items(20)
+    with pytest.raises(CalibrationImpossible, match=r"about \d+ more voted items \(half are held out\)"):
+        hybrid_calibrate(items=items, target=Target("miss_rate", 0.05))

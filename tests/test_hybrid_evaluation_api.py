@@ -110,6 +110,9 @@ def test_calibration_page_shows_the_curve_figures_and_a_held_out_threshold_and_s
     query = {"slm": SLM, "llm": LLM, "target_kind": "llm_share", "target_value": "40", "requests_per_day": "1000"}
     page = client.get(f"/evaluations/{evaluation.id}/hybrid/", query).content.decode()
     assert 'data-testid="calibration-result"' in page and "held-out items" in page
+    assert 'data-testid="guarantee"' in page and "answered wrongly without escalating" in page and "Clopper–Pearson" in page
+    miss_rate = client.get(f"/evaluations/{evaluation.id}/hybrid/", query | {"target_kind": "miss_rate", "target_value": "150"}).content.decode()
+    assert "A percentage is between 0 and 100." in miss_rate
     response = client.post(f"/evaluations/{evaluation.id}/hybrid/policy/", query)
     assert response.status_code == 302
     policy = HybridPolicy.objects.get(owner=user)

@@ -34,12 +34,12 @@ def post_trial(client, **body):
 
 
 def test_api_refuses_a_model_whose_key_is_missing_naming_the_model_and_the_variable(signed_in, bundled_model, monkeypatch):
-    monkeypatch.delenv("ADVISOR_TEST_UNSET_KEY", raising=False)
-    openai_model(slug="keyed-llm", base_url="http://127.0.0.1:9/v1", api_key_env="ADVISOR_TEST_UNSET_KEY")
+    monkeypatch.delenv("TEST_UNSET_API_KEY", raising=False)
+    openai_model(slug="keyed-llm", base_url="http://127.0.0.1:9/v1", api_key_env="TEST_UNSET_API_KEY")
     response = post_trial(signed_in, prompt="hi", models=[bundled_model.slug, "keyed-llm"])
     assert response.status_code == 400
     [message] = response.json()["errors"]["models"]
-    assert "keyed-llm" in message and "ADVISOR_TEST_UNSET_KEY is not set" in message
+    assert "keyed-llm" in message and "TEST_UNSET_API_KEY is not set" in message
     assert not Trial.objects.exists() and not TrialRun.objects.exists()
 
 
@@ -127,7 +127,7 @@ def test_a_local_run_is_priced_like_the_advisor_prices_the_machine(bundled_model
     cost, basis = run_cost(bundled_model, 10, 20, 3600, hardware=server_cpu)
     # $6,000 written off over 36 months of 720 hours, plus 300 W at $0.15/kWh: not the old flat $0.10.
     assert cost == pytest.approx(6000 / 36 / 720 + 0.3 * 0.15)
-    assert "this machine" in basis and "$6,000 over 36 months" in basis and "300 W" in basis
+    assert "measured on this server" in basis and "priced on your server" in basis and "$6,000 over 36 months" in basis and "300 W" in basis
     theirs, _ = run_cost(bundled_model, 10, 20, 3600, hardware=server_cpu, assumptions=CostAssumptions(amortization_months=12, usd_per_kwh=0.3))
     assert theirs == pytest.approx(6000 / 12 / 720 + 0.3 * 0.3)
 
@@ -144,17 +144,18 @@ def test_a_trial_from_a_recommendation_is_priced_with_its_cost_assumptions(user,
     assert rate == pytest.approx(3600 / 36 / 720 + 0.3 * 0.5)
 
 
-def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_volume(client, user, bundled_model):
+def test_compare_shows_fractions_of_a_cent_and_the_month_at_the_recommendations_volume(client, user, db):
     from advisor.web.models import Recommendation
 
+    priced = openai_model(slug="priced", base_url="http://127.0.0.1:9/v1", hosted=True, input_price=1.0, output_price=2.0)
     rec = Recommendation.objects.create(answers={"requests_per_day": 20000, "task": "chat"}, result={"candidates": {}}, verdict="slm",
                                         created_by=user)
     trial = Trial.objects.create(owner=user, prompt="p")
     for position, cost in enumerate([0.0012, 0.0018]):
-        TrialRun.objects.create(trial=trial, position=position, model=bundled_model, model_slug=bundled_model.slug,
-                                model_name=bundled_model.name, status=Status.DONE, cost_usd=cost, total_ms=900)
+        TrialRun.objects.create(trial=trial, position=position, model=priced, model_slug=priced.slug,
+                                model_name=priced.name, status=Status.DONE, cost_usd=cost, total_ms=900)
     client.force_login(user)  # comparisons count only the user's own (and shared) trials
-    page = client.get(f"/compare/?model={bundled_model.slug}&rec={rec.pk}").content.decode()
+    page = client.get(f"/compare/?model={priced.slug}&rec={rec.pk}").content.decode()
     cell = re.search(r'data-metric="cost_per_1k">([^<]+)<', page).group(1)
     assert cell.strip() == "$1.50"  # 1,000 × the mean $0.0015, not "$0.0"
     assert "(mean of 2 runs)" in page

@@ -168,11 +168,12 @@ def test_a_trial_from_a_recommendation_is_priced_like_the_advice_and_linked_both
     # The trial names the recommendation it checks, and prices local time like the advice does.
     assert page.get_by_test_id("checks-recommendation").locator("a").get_attribute("href") == f"/recommendations/{rec_id}/"
     basis = page.locator("[data-testid=run-metrics][data-model=smollm2-135m-instruct] [data-metric=cost_usd]").get_attribute("title")
-    assert "advisor's cost assumptions" in basis and "months" in basis and "LOCAL_HARDWARE_USD_PER_HOUR" not in basis
+    assert "busy time only" in basis and "months" in basis and "LOCAL_HARDWARE_USD_PER_HOUR" not in basis
     volume = page.get_by_test_id("volume-costs")
     assert "20,000 requests a day" in volume.inner_text()
     monthly = volume.locator("tr[data-model=smollm2-135m-instruct] [data-metric=monthly]").inner_text()
-    assert re.fullmatch(r"\$[\d,.]+", monthly) and monthly != "$0", monthly
+    # A local model's month as the advisor prices it (machines all month, busy and idle), and its busy time alone.
+    assert re.fullmatch(r"\$[\d,.]+ busy and idle; busy time only \$[\d,.]+", monthly) and not monthly.startswith("$0 "), monthly
     page.screenshot(path=SCREENSHOTS / "trial.png", full_page=True)
 
     # The recommendation lists the trial that checked it; so does the lead's own list.

@@ -179,3 +179,30 @@ def test_only_signed_in_api_callers_get_the_servers_measured_speed(client, user,
     basic = "Basic " + base64.b64encode(b"ana:pw-for-tests").decode()
     response = client.post("/api/recommend", json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=basic)
     assert response.status_code == 200 and response.json()["speed_basis"].startswith("Speed calibrated on 3 runs here")
+
+
+def test_every_column_of_a_trial_gets_the_same_estimate_for_the_same_model_runtime_and_machine(user, bundled_model):
+    # The first column to finish is estimated from the fit; its (slower, cores-sharing) speed then
+    # joins the fit, and the next column of the same model must not be estimated anew from it.
+    from advisor.machines.prediction import run_speed_record
+    from advisor.trials.execution import Measurement
+    from advisor.trials.models import Trial, TrialRun
+
+    trial = Trial.objects.create(owner=user, prompt="p")
+
+    def finished(position, speed):
+        run = TrialRun.objects.create(trial=trial, position=position, model=bundled_model, model_slug=bundled_model.slug,
+                                      model_name=bundled_model.name, worker_host="this-host")
+        measured = Measurement(output="x" * 200, tokens_per_s=speed, output_tokens=200, runtime="onnxruntime-genai", precision="int8")
+        run_speed_record(run=run, measured=measured)
+        run.save()
+        return run
+
+    first = finished(0, 108.0)
+    hybrid_column = finished(1, 20.0)
+    assert first.predicted_tokens_per_s is not None
+    assert hybrid_column.predicted_tokens_per_s == first.predicted_tokens_per_s
+    other_trial = TrialRun.objects.create(trial=Trial.objects.create(owner=user, prompt="q"), position=0, model=bundled_model,
+                                          model_slug=bundled_model.slug, model_name=bundled_model.name, worker_host="this-host")
+    run_speed_record(run=other_trial, measured=Measurement(output="x", tokens_per_s=100.0, output_tokens=200, runtime="onnxruntime-genai", precision="int8"))
+    assert other_trial.predicted_tokens_per_s != first.predicted_tokens_per_s  # a later trial uses the fit as it is now

@@ -73,3 +73,5 @@ def test_run_command_serves_the_site_runs_a_trial_and_stops_on_ctrl_c(tmp_path):
         log.close()
     output = (tmp_path / "run.log").read_text()
     assert "Sign in at /accounts/login/" in output and PASSWORD not in output
+    # Two worker pools: local-model runs on processes, API runs on many threads.
+    assert "(prefork)" in output and "concurrency: 32 (thread)" in output, output[-5000:]

@@ -60,17 +60,17 @@ def test_refused_connection_says_the_server_is_not_running():
 
 
 def test_missing_api_key_names_the_variable(monkeypatch):
-    monkeypatch.delenv("ADVISOR_TEST_MISSING_KEY", raising=False)
-    target = RunTarget(runtime="openai", base_url="http://127.0.0.1:9/v1", remote_name="m", api_key_env="ADVISOR_TEST_MISSING_KEY")
-    with pytest.raises(RunError, match="ADVISOR_TEST_MISSING_KEY"):
+    monkeypatch.delenv("TEST_MISSING_API_KEY", raising=False)
+    target = RunTarget(runtime="openai", base_url="http://127.0.0.1:9/v1", remote_name="m", api_key_env="TEST_MISSING_API_KEY")
+    with pytest.raises(RunError, match="TEST_MISSING_API_KEY"):
         collect(target)
 
 
 def test_fake_server_401_says_the_key_was_refused(monkeypatch):
-    monkeypatch.setenv("ADVISOR_TEST_KEY", "sk-wrong")
+    monkeypatch.setenv("TEST_API_KEY", "sk-wrong")
     with FaultServer([("status", 401, {"error": {"message": "Incorrect API key", "type": "invalid_request_error"}})]) as server:
-        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="ADVISOR_TEST_KEY")
-        with pytest.raises(RunError, match="API key was refused.*ADVISOR_TEST_KEY"):
+        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="TEST_API_KEY")
+        with pytest.raises(RunError, match="API key was refused.*TEST_API_KEY"):
             collect(target)
 
 
@@ -129,12 +129,12 @@ def test_fake_server_negative_token_counts_are_a_clear_run_error():
 
 def test_fake_server_error_repeating_the_key_shows_neither_key_nor_url(monkeypatch, caplog, settings):
     settings.OPENAI_MAX_RETRIES = 0
-    monkeypatch.setenv("ADVISOR_LEAKY_API_KEY", "sk-live-4f9a8b7c6d5e4f3a2b1c")
+    monkeypatch.setenv("LEAKY_API_KEY", "sk-live-4f9a8b7c6d5e4f3a2b1c")
     with FaultServer([("status", 400, {"error": {"message": "bad header"}})]) as server:
         body = {"error": {"message": f"Invalid request to {server.base_url}/chat/completions?key=sk-live-4f9a8b7c6d5e4f3a2b1c "
                                      "with headers {'Authorization': 'Bearer sk-live-4f9a8b7c6d5e4f3a2b1c', 'x-api-key': 'abc123xyz'}"}}
         server.replies = [("status", 400, body)]
-        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="ADVISOR_LEAKY_API_KEY")
+        target = RunTarget(runtime="openai", base_url=server.base_url, remote_name="m", api_key_env="LEAKY_API_KEY")
         with pytest.raises(RunError) as raised:
             collect(target)
     message = str(raised.value)
@@ -148,7 +148,7 @@ def test_fake_server_error_repeating_the_key_shows_neither_key_nor_url(monkeypat
 def test_runner_refuses_a_variable_that_does_not_name_a_key(monkeypatch):
     monkeypatch.setenv("ADVISOR_DATA_DIR", "/somewhere/private")
     target = RunTarget(runtime="openai", base_url="http://127.0.0.1:9/v1", remote_name="m", api_key_env="ADVISOR_DATA_DIR")
-    with pytest.raises(RunError, match="does not look like an API key variable"):
+    with pytest.raises(RunError, match="own variables or settings, not an API key"):
         collect(target)
 
 
@@ -161,9 +161,8 @@ def test_runner_refuses_metadata_base_urls(url):
 def test_runner_allows_metadata_urls_when_settings_say_so(settings):
     settings.PROVIDER_ALLOW_LINK_LOCAL_URLS = True
     settings.OPENAI_MAX_RETRIES = 0
-    settings.OPENAI_TIMEOUT_S = 0.5
     with pytest.raises(RunError) as raised:
-        collect(RunTarget(runtime="openai", base_url="http://169.254.1.1:9/v1", remote_name="m"))
+        collect(RunTarget(runtime="openai", base_url="http://169.254.1.1:9/v1", remote_name="m"), GenerationRequest(prompt="hi", time_limit_s=0.5))
     assert "metadata" not in str(raised.value)
 
 

@@ -201,6 +201,22 @@ def test_pages_carry_a_csp_without_inline_script_and_private_cache_control(clien
         assert "private" in response["Cache-Control"], url
 
 
+def test_private_pages_and_exports_are_never_stored_by_any_cache(client, user, blind_trial, bundled_model):
+    client.force_login(user)
+    recommendation = client.post("/api/recommend", data=json.dumps(RECOMMEND), content_type="application/json").json()["id"]
+    suite = client.post("/api/suites", data=json.dumps({"name": "Mine", "items": [{"prompt": "Hi?"}]}), content_type="application/json").json()["id"]
+    evaluation = client.post("/api/evaluations", data=json.dumps({"suite": suite, "models": [bundled_model.slug, "gpt-secret"]}),
+                             content_type="application/json").json()["id"]
+    for url in (blind_trial.get_absolute_url(), "/trials/", f"/api/trials/{blind_trial.id}", f"/recommendations/{recommendation}/",
+                f"/recommendations/{recommendation}.md", f"/recommendations/{recommendation}.json", f"/evaluations/{evaluation}/",
+                f"/evaluations/{evaluation}.csv", f"/evaluations/{evaluation}.json", f"/api/evaluations/{evaluation}.csv",
+                f"/api/evaluations/{evaluation}", f"/suites/{suite}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        directives = {part.strip() for part in response["Cache-Control"].split(",")}
+        assert {"private", "no-store"} <= directives, (url, response["Cache-Control"])
+
+
 def test_templates_have_no_inline_script_handlers_or_styles():
     """The CSP forbids them, so any left would break the page; htmx's own inline style is turned off."""
     for path in (ROOT / "templates").rglob("*.html"):

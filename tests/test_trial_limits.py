@@ -79,3 +79,4 @@ def test_concurrent_starts_cannot_all_pass_the_in_flight_limit(user, settings, m
         thread.join()
     assert sorted(outcomes) == ["refused"] * 4 + ["started"] * 2
     assert TrialRun.objects.filter(trial__owner=user).count() == 2
+

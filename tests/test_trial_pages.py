@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.utils import timezone
 
 from advisor.trials.models import Status, Trial, TrialRun, Vote
 
@@ -40,20 +41,33 @@ def test_model_output_and_prompt_are_escaped(client, user, trial):
     assert "<b>the sea</b>" not in page
 
 
-def test_columns_poll_fast_only_while_streaming_slowly_while_queued_and_stop_when_done(client, user, trial, settings):
-    settings.TRIAL_POLL_MS, settings.TRIAL_POLL_QUEUED_MS = 100, 2000
+def test_a_live_trial_page_listens_to_its_stream_and_polls_nothing(client, user, trial):
     client.force_login(user)
-    response = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
-    assert response.status_code == 286
-    assert "hx-trigger" not in response.content.decode()
     TrialRun.objects.filter(trial=trial).update(status=Status.RUNNING, output="so far")
-    running = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true")
-    assert running.status_code == 200 and 'hx-trigger="every 100ms"' in running.content.decode()
-    TrialRun.objects.filter(trial=trial).update(status=Status.QUEUED, output="")
-    queued = client.get(f"/trials/{trial.id}/runs/0/", HTTP_HX_REQUEST="true").content.decode()
-    assert 'hx-trigger="every 2000ms"' in queued and "every 100ms" not in queued
     page = client.get(trial.get_absolute_url()).content.decode()
-    assert page.count('hx-trigger="every 2000ms"') == 3  # both queued columns and the vote section, none fast
+    assert f'sse-connect="/trials/{trial.id}/events?since=' in page and 'sse-close="ended"' in page
+    assert page.count('sse-swap="run-') == 2 and page.count('hx-swap="beforeend"') == 2 and 'sse-swap="after"' in page
+    assert "hx-trigger" not in page
+    TrialRun.objects.filter(trial=trial).update(status=Status.DONE)
+    assert "sse-connect" not in client.get(trial.get_absolute_url()).content.decode(), "an ended trial has nothing to listen to"
+
+
+def test_the_polls_that_remain_answer_304_until_something_changes(client, user, trial):
+    client.force_login(user)
+    for url in (f"/trials/{trial.id}/runs/0/", f"/api/trials/{trial.id}"):
+        first = client.get(url)
+        etag = first["ETag"]
+        assert first.status_code == 200 and etag
+        again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert again.status_code == 304 and again.content == b""
+        TrialRun.objects.filter(trial=trial, position=0).update(output="more", updated_at=timezone.now())
+        changed = client.get(url, HTTP_IF_NONE_MATCH=etag)
+        assert changed.status_code == 200 and changed["ETag"] != etag
+        Vote.objects.create(trial=trial, voter=user, choice="tie")
+        assert client.get(url, HTTP_IF_NONE_MATCH=changed["ETag"]).status_code == 200, "a vote changes what shows"
+        Vote.objects.filter(trial=trial).delete()
+    client.logout()
+    assert client.get(f"/trials/{trial.id}/runs/0/", HTTP_IF_NONE_MATCH=etag).status_code == 404, "no 304 for someone else"
 
 
 def test_other_users_cannot_see_vote_or_share(client, trial, django_user_model):
@@ -118,7 +132,7 @@ def test_compare_page_shows_medians_and_win_rate(client, user, trial, bundled_mo
                                 status=Status.DONE, output="x", ttft_ms=ttft, total_ms=900, input_tokens=10, output_tokens=20, tokens_per_s=22.5, cost_usd=0.0)
     client.force_login(user)
     page = client.get("/compare/?model=smollm2-135m-instruct&model=served").content.decode()
-    assert "1 vote" in page and "smollm2-135m-instruct won 1" in page
+    assert "1 vote" in page and f"{bundled_model.name} won 1" in page and "smollm2-135m-instruct won" not in page
     assert "<td>120 ms</td>" in page, "the median time to first token, in its cell"
     assert "340 ms" not in page, "not the mean"
 

@@ -127,6 +127,19 @@ def test_local_run_past_its_time_limit_says_it_timed_out(user, bundled_model, se
     assert run.output_tokens < 512
 
 
+def test_a_served_run_past_the_one_time_limit_fails_naming_it_as_a_local_run_does(user, served_model, settings):
+    # The real loopback server streams for seconds; the run's limit is a fraction of one. Before, an
+    # HTTP run had its own 60 s client timeout (OPENAI_TIMEOUT_S) besides the run's limit.
+    settings.TRIAL_SOFT_TIME_LIMIT_S = 0.4
+    settings.OPENAI_MAX_RETRIES = 0
+    run = make_run(user, served_model, prompt="Write a long story about a dragon.", max_tokens=400)
+    services.trial_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == Status.FAILED
+    assert "0.4 s, the time limit of every run (TRIAL_SOFT_TIME_LIMIT_S)" in run.error
+    assert (run.output_tokens or 0) < 400
+
+
 def test_removed_model_fails_with_a_reason(user, bundled_model):
     run = make_run(user, bundled_model)
     TrialRun.objects.filter(pk=run.pk).update(model=None)
@@ -198,10 +211,10 @@ def test_fake_server_run_errors_are_logged_when_stored(user, settings, caplog):
 
 def test_fake_server_key_in_an_upstream_error_is_never_stored(user, settings, monkeypatch):
     settings.OPENAI_MAX_RETRIES = 0
-    monkeypatch.setenv("ADVISOR_LEAKY_API_KEY", "sk-proj-abcdef0123456789")
+    monkeypatch.setenv("LEAKY_API_KEY", "sk-proj-abcdef0123456789")
     body = {"error": {"message": "Bad header Authorization: Bearer sk-proj-abcdef0123456789"}}
     with FaultServer([("status", 400, body)]) as server:
-        model = openai_model(slug="leaky", base_url=server.base_url, api_key_env="ADVISOR_LEAKY_API_KEY")
+        model = openai_model(slug="leaky", base_url=server.base_url, api_key_env="LEAKY_API_KEY")
         run = make_run(user, model)
         services.trial_run_execute(run_id=run.pk)
     run.refresh_from_db()

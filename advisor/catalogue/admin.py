@@ -68,7 +68,7 @@ class LanguageModelAdmin(admin.ModelAdmin):
         ("Prices (USD per million tokens)", {"fields": ("input_usd_per_mtok", "output_usd_per_mtok", "price_source",
                                                         "batch_discount", "batch_discount_source",
                                                         "reasoning_tokens", "reasoning_tokens_source")}),
-        ("Quality", {"fields": ("quality", "quality_source", "task_scores", "task_score_sources", "good_for")}),
+        ("Quality", {"fields": ("quality", "quality_source", "task_scores", "task_score_sources", "good_for", "can_judge")}),
         ("Architecture (for memory estimates)", {"fields": ("layers", "kv_heads", "head_dim", "hidden_size")}),
         ("Source", {"fields": ("source_url",)}),
     ]

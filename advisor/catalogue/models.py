@@ -194,6 +194,9 @@ class LanguageModel(models.Model):
     source_url = models.URLField(blank=True, validators=[validate_http_url], help_text="Where the figures come from.")
     price_source = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
+    can_judge = models.BooleanField(
+        default=False, help_text="Able to judge a pair of answers (LLM-as-a-judge): a frontier-class model. "
+                                 "Evaluations refuse a judge without this unless asked to go ahead anyway.")
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LanguageModelQuerySet.as_manager()

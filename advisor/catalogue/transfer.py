@@ -18,7 +18,7 @@ MODEL_FIELDS = (
     "licence", "input_usd_per_mtok", "output_usd_per_mtok", "quality", "quality_source", "task_scores",
     "good_for", "layers", "kv_heads", "head_dim", "hidden_size", "release_date", "source_url",
     "price_source", "active", "task_score_sources", "reasoning_tokens", "reasoning_tokens_source", "batch_discount",
-    "batch_discount_source", "active_params_b", "thinking_optional",
+    "batch_discount_source", "active_params_b", "thinking_optional", "can_judge",
 )
 DEVICE_FIELDS = ("slug", "name", "kind", "memory_gb", "bandwidth_gbs", "fp16_tflops", "int8_tops", "power_w", "price_usd",
                  "rent_usd_per_hour", "source", "active")

@@ -8,6 +8,8 @@ from advisor.web.api import errors_response, is_uuid, signed_in
 from advisor.web.json_input import BadInput, check_types, read_json_object
 from advisor.web.sharing import recommendation_of_user
 
+from advisor.trials.reply_length import max_tokens_default
+
 from .exports import evaluation_csv
 from .models import Evaluation, Suite
 from .report import evaluation_figures
@@ -18,7 +20,8 @@ from .suite_input import item_from
 
 SUITE_TYPES = {"name": str, "description": str, "items": list}
 EVALUATION_TYPES = {"suite": str, "models": list, "repeats": int, "max_tokens": int, "temperature": float, "judge": str,
-                    "judge_max_tokens": int, "requests_per_day": int, "recommendation": str}
+                    "judge_max_tokens": int, "requests_per_day": int, "recommendation": str,
+                    "judge_anyway": bool}
 VOTE_TYPES = {"item": int, "winner": str}
 
 
@@ -76,7 +79,8 @@ def evaluations_api(request):
     if suite is None:
         return errors_response({"suite": ["No such suite."]})
     recommendation = data.get("recommendation")
-    if recommendation and recommendation_of_user(user, recommendation) is None:
+    checks = recommendation_of_user(user, recommendation) if recommendation else None
+    if recommendation and checks is None:
         return errors_response({"recommendation": ["No such recommendation of yours."]})
     if data.get("requests_per_day") is not None and not 0 <= data["requests_per_day"] <= 10**9:
         return errors_response({"requests_per_day": ["Must be between 0 and 1,000,000,000."]})
@@ -86,9 +90,10 @@ def evaluations_api(request):
         return default if data.get(name) is None else data[name]
 
     evaluation_request = EvaluationRequest(
-        suite=suite, models=data["models"], repeats=given("repeats", 1), max_tokens=given("max_tokens", 256),
+        suite=suite, models=data["models"], repeats=given("repeats", 1), max_tokens=given("max_tokens", max_tokens_default(checks)),
         temperature=given("temperature", 0.0), judge=data.get("judge") or None, judge_max_tokens=data.get("judge_max_tokens"),
         requests_per_day=data.get("requests_per_day"), recommendation_id=recommendation or None,
+        judge_anyway=bool(data.get("judge_anyway")),
     )
     try:
         evaluation = evaluation_start(owner=user, request=evaluation_request)

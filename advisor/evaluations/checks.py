@@ -3,11 +3,21 @@
 import json
 import re
 
+import re2
+
 CHECKS = ("exact", "contains", "regex", "json")
 # A user's regular expression runs on model output in the worker: bound both.
 MAX_PATTERN_CHARS = 500
 MAX_CHECKED_CHARS = 20_000
 _FENCE = re.compile(r"^\s*```[a-zA-Z0-9_-]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+# RE2 matches in time linear in the output: Python's re backtracks, and `^((.)*)*Z$` held a worker
+# process until its time limit. RE2 has no backreferences or lookarounds; such patterns are refused.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # a refused pattern is reported to the user, not to stderr
+
+
+def _pattern(expected: str):
+    return re2.compile(expected, _RE2_OPTIONS)
 
 
 def _normal(text: str) -> str:
@@ -40,9 +50,11 @@ def check_problem(check: str, expected: str | None) -> str | None:
         if len(expected) > MAX_PATTERN_CHARS:
             return f"The regular expression is longer than {MAX_PATTERN_CHARS} characters."
         try:
-            re.compile(expected)
-        except re.error as exc:
-            return f"Not a valid regular expression: {exc}."
+            _pattern(expected)
+        except re2.error as exc:
+            reason = exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+            return (f"This regular expression cannot be used ({reason}): checks run on RE2, which has no "
+                    "backreferences or lookarounds and never backtracks.")
     if check == "json" and expected.strip():
         try:
             json.loads(expected)
@@ -62,8 +74,8 @@ def reference_passed(check: str, expected: str | None, output: str) -> bool | No
         return _normal(expected) in _normal(output)
     if check == "regex":
         try:
-            return re.search(expected, output) is not None
-        except re.error:
+            return _pattern(expected).search(output) is not None
+        except re2.error:  # a pattern saved before RE2 checked it
             return False
     if check == "json":
         try:

@@ -112,12 +112,15 @@ def _execute(run: EvaluationRun) -> None:
         temperature=evaluation.temperature, time_limit_s=settings.TRIAL_SOFT_TIME_LIMIT_S,
     )
     saved_at = [0.0]
+    streamed = [0]  # tokens so far, shown while the run goes on; the final count replaces it
 
     def on_text(output: str, ttft_ms: int | None) -> None:
         # Partial output shows on the report while the run streams; at most twice a second.
         now = time.monotonic()
+        streamed[0] += 1
         if ttft_ms is not None or now - saved_at[0] >= SAVE_EVERY_S:
-            _mine(run).update(output=output, updated_at=timezone.now(), **({"ttft_ms": ttft_ms} if ttft_ms is not None else {}))
+            _mine(run).update(output=output, output_tokens=streamed[0], updated_at=timezone.now(),
+                              **({"ttft_ms": ttft_ms} if ttft_ms is not None else {}))
             saved_at[0] = now
 
     try:

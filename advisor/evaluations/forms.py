@@ -1,7 +1,9 @@
 from django import forms
 from django.conf import settings
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.web.forms import FiniteFloatField
+from advisor.web.models import Recommendation
 
 from .models import Check
 from .suite_input import ItemsInvalid, item_from, items_from_lines, items_from_upload
@@ -28,7 +30,7 @@ class SuiteNewForm(forms.Form):
             return data
         upload, lines = data.get("upload"), data.get("lines") or ""
         try:
-            items = items_from_upload(upload.name, upload.read()) if upload else items_from_lines(lines)
+            items = items_from_upload(upload) if upload else items_from_lines(lines)
         except ItemsInvalid as exc:
             self.add_error("upload" if upload else "lines", exc.messages)
             return data
@@ -86,15 +88,23 @@ class EvaluationForm(forms.Form):
     suite = forms.ChoiceField()
     models = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, help_text="Two or more; the first two are compared in the review queue and by the judge")
     repeats = forms.IntegerField(min_value=1, max_value=5, initial=1)
-    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=128)
+    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=DEFAULT_MAX_TOKENS)
     temperature = FiniteFloatField(min_value=0, max_value=2, initial=0.0)
-    judge = forms.ChoiceField(required=False, help_text="A catalogue model that grades each pair, asked in both orders")
+    judge = forms.ChoiceField(required=False, help_text="A catalogue model that grades each pair, asked in both orders. "
+                                                        "Models too small to judge are marked: their verdicts are mostly unreadable")
+    judge_anyway = forms.BooleanField(required=False, label="Use this judge even though it is too small to judge")
     requests_per_day = forms.IntegerField(min_value=0, max_value=10**9, required=False, label="Requests per day",
                                           help_text="The volume the monthly costs are projected at")
     recommendation = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, suites, model_choices, **kwargs):
+    def clean_recommendation(self):
+        recommendation = self.cleaned_data.get("recommendation")
+        if recommendation and not Recommendation.objects.filter(pk=recommendation).exists():
+            raise forms.ValidationError("No such recommendation.")
+        return recommendation
+
+    def __init__(self, *args, suites, model_choices, judge_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["suite"].choices = suites
         self.fields["models"].choices = model_choices
-        self.fields["judge"].choices = [("", "No judge")] + list(model_choices)
+        self.fields["judge"].choices = [("", "No judge")] + list(judge_choices)

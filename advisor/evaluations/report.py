@@ -3,12 +3,19 @@ to the advisor's estimate, reference checks, win rates with intervals), per item
 
 from dataclasses import replace
 
+from django.conf import settings
+
 from advisor.catalogue.models import LanguageModel
 from advisor.recommend import recommend
-from advisor.web.advice import catalogue_devices, model_specs
+from advisor.trials.lifecycle import elapsed_ms
+from advisor.trials.pricing import is_machine_priced, monthly_busy_and_idle
+from advisor.web.advice import catalogue_devices, model_specs, stand_ins_of
 
 from . import judge as judging
+from .answer_diff import answers_marked
 from .models import Evaluation, EvaluationRun, ItemVote, JudgeStatus, JudgeVerdict, RunStatus, Verdict
+from .paired import paired_figures
+from .previous import changes_since_previous
 from .stats import mean, p50_p95, rate
 
 DEFAULT_REQUESTS_PER_DAY = 1000
@@ -61,6 +68,48 @@ def predicted_monthly_cost(evaluation: Evaluation, slug: str, input_tokens: floa
     return None, "no estimate: the advisor has no speed figure for this model on your hardware"
 
 
+def judge_state(evaluation: Evaluation, rows: list[JudgeVerdict], verdicts: dict, runs: list[EvaluationRun], items: int) -> dict | None:
+    """Whether the judge is able to judge, and why items have no judge verdict, in figures and words."""
+    if not evaluation.judge_slug:
+        return None
+    judge = evaluation.judge
+    name = judge.name if judge else evaluation.judge_slug
+    able = bool(judge and judge.can_judge)
+    readable = sum(1 for v in verdicts.values() if v != judging.UNPARSED)
+    unparsed = [r for r in rows if r.status == JudgeStatus.DONE and r.winner == judging.UNPARSED]
+    failed = [r for r in rows if r.status == JudgeStatus.FAILED]
+    waiting = {r.item_id for r in rows if r.status in (JudgeStatus.QUEUED, JudgeStatus.RUNNING)}
+    asked = {r.item_id for r in rows}
+    pair = evaluation.pair or ()
+    failed_run_items = {r.item_id for r in runs if r.model_slug in pair and r.status in (RunStatus.FAILED, RunStatus.CANCELLED)} - asked
+    reasons = []
+    if unparsed:
+        reasons.append(f"{name} answered without a readable verdict ([[A]], [[B]] or [[C]]) {len(unparsed)} time{'s' if len(unparsed) != 1 else ''} of {len(rows)}"
+                       + ("" if able else f": the catalogue does not mark it able to judge, and models this small rarely follow the verdict format. "
+                                         "Choose a larger judge, or vote in the review queue") + ".")
+    if failed:
+        reasons.append(f"{len(failed)} judge call{'s' if len(failed) != 1 else ''} failed: {failed[0].error or 'no reason recorded'}")
+    if failed_run_items:
+        reasons.append(f"{len(failed_run_items)} item{'s' if len(failed_run_items) != 1 else ''} cannot be judged: a model's run on {'them' if len(failed_run_items) != 1 else 'it'} failed.")
+    if waiting:
+        reasons.append(f"{len(waiting)} item{'s' if len(waiting) != 1 else ''} still waiting for the judge.")
+    unasked = items - len(asked) - len(failed_run_items)
+    if unasked > 0 and not evaluation.finished:
+        reasons.append(f"{unasked} item{'s' if unasked != 1 else ''} not judged yet: the judge is asked once both answers are in.")
+    return {"judge": evaluation.judge_slug, "name": name, "able_to_judge": able, "items": items, "items_with_verdict": readable,
+            "judgements": len(rows), "unparsed": len(unparsed), "failed": len(failed), "waiting": len(waiting),
+            "items_with_failed_runs": len(failed_run_items), "reasons": reasons}
+
+
+def candidate_estimate(recommendation, stand_in) -> tuple[float | None, str]:
+    """The advice's own monthly cost for the candidate a stand-in replaced, at the advice's volume."""
+    for candidate in recommendation.result.get("candidates", {}).get(stand_in.option, []):
+        if candidate["slug"] == stand_in.candidate and candidate.get("monthly_cost_usd") is not None:
+            return (round(candidate["monthly_cost_usd"], 2),
+                    f"the advisor's estimate for {stand_in.candidate_name}, the candidate this model stands in for, from the recommendation")
+    return None, f"no estimate: the recommendation has no cost for {stand_in.candidate_name}"
+
+
 def _verdict_side(winner: str | None, first: str, second: str) -> str | None:
     """A stored winner (slug | tie | both_bad) as the CONTRACT's left/right (left: the first model)."""
     if winner is None:
@@ -89,7 +138,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
     user_votes = {v.item_id: v.winner for v in ItemVote.objects.filter(evaluation=evaluation, voter_id=evaluation.owner_id)}
     by_item_order: dict[int, list[str]] = {}
     rationale: dict[int, list[dict]] = {}
-    for verdict in JudgeVerdict.objects.filter(evaluation=evaluation).order_by("order"):
+    judge_rows = list(JudgeVerdict.objects.filter(evaluation=evaluation).order_by("order"))
+    for verdict in judge_rows:
         if verdict.status == JudgeStatus.DONE:
             by_item_order.setdefault(verdict.item_id, []).append(verdict.winner)
         rationale.setdefault(verdict.item_id, []).append(
@@ -101,6 +151,8 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
     pair = evaluation.pair
     names = {run.model_slug: run.model_name for run in runs}
 
+    stand_ins = stand_ins_of(evaluation.recommendation, ran=evaluation.model_slugs)
+    standing_in = {stand_in.stand_in: stand_in for stand_in in stand_ins if stand_in.stand_in}
     models = []
     for slug in evaluation.model_slugs:
         mine = [r for r in runs if r.model_slug == slug]
@@ -109,7 +161,12 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         per_1k = 1000 * cost / len(done) if done else None
         measured_monthly = per_1k * volume * 30 / 1000 if per_1k is not None else None
         mean_in, mean_out = mean(r.input_tokens for r in done), mean(r.output_tokens for r in done)
-        predicted, predicted_basis = predicted_monthly_cost(evaluation, slug, mean_in, mean_out)
+        stand_in = standing_in.get(slug)
+        if stand_in:
+            # The advice priced the candidate, not its stand-in: its estimate is the one to set beside the run.
+            predicted, predicted_basis = candidate_estimate(evaluation.recommendation, stand_in)
+        else:
+            predicted, predicted_basis = predicted_monthly_cost(evaluation, slug, mean_in, mean_out)
         checked = [r for r in done if r.passed is not None]
         entry = {
             "model": slug, "name": names.get(slug, slug), "runs": len(mine), "done": len(done),
@@ -124,9 +181,16 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
             "reference_rate": rate(sum(bool(r.passed) for r in checked), len(checked)),
             "wins": None, "ties": None, "losses": None, "votes": None, "judge": None,
             "is_slm": False,
+            "stand_in_for": stand_in.candidate if stand_in else None,
+            "stand_in_for_name": stand_in.candidate_name if stand_in else None,
         }
         model = LanguageModel.objects.filter(slug=slug).first()
         entry["is_slm"] = bool(model and model.is_slm)
+        mean_ms = mean(r.total_ms for r in done)
+        entry["monthly_busy_and_idle_usd"], entry["monthly_busy_and_idle_basis"] = (
+            monthly_busy_and_idle(seconds_per_request=mean_ms / 1000 if mean_ms is not None else None, requests_per_day=volume,
+                                  recommendation=evaluation.recommendation)
+            if model and is_machine_priced(model) else (None, ""))
         if pair and slug in pair:
             other = pair[1] if slug == pair[0] else pair[0]
             votes = _pair_counts(user_votes, slug, other)
@@ -145,7 +209,11 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
         by_item.setdefault(run.item_id, []).append(run)
     item_rows = []
     for item in items:
+        first_answers = {run.model_slug: run.output for run in by_item.get(item.pk, []) if run.repeat == 0 and run.status == RunStatus.DONE}
+        similarity = (answers_marked(first_answers[pair[0]], first_answers[pair[1]]).similarity
+                      if pair and pair[0] in first_answers and pair[1] in first_answers else None)
         item_rows.append({
+            "pair_similarity": similarity,
             "index": item.position, "id": item.pk, "prompt": item.prompt, "system": item.system, "expected": item.expected,
             "check": item.check_kind if item.expected is not None else None, "tags": item.tags,
             "runs": [run_json(run) for run in by_item.get(item.pk, [])],
@@ -157,17 +225,24 @@ def evaluation_figures(evaluation: Evaluation) -> dict:
             },
         })
     finished = sum(r.status in (RunStatus.DONE, RunStatus.FAILED) for r in runs)
+    running = [{"model": r.model_slug, "name": names.get(r.model_slug, r.model_slug), "item": r.item.position, "repeat": r.repeat,
+                "elapsed_ms": elapsed_ms(r), "tokens_so_far": r.output_tokens or 0}
+               for r in runs if r.status == RunStatus.RUNNING]
     figures = {
         "id": str(evaluation.id), "status": evaluation.status, "done": sum(r.status == RunStatus.DONE for r in runs),
         "failed": sum(r.status == RunStatus.FAILED for r in runs), "cancelled": sum(r.status == RunStatus.CANCELLED for r in runs),
-        "finished": finished, "total": len(runs), "suite": str(evaluation.suite_id), "suite_name": evaluation.suite.name,
+        "finished": finished, "total": len(runs), "running": running, "run_time_limit_s": settings.TRIAL_SOFT_TIME_LIMIT_S, "suite": str(evaluation.suite_id), "suite_name": evaluation.suite.name,
         "model_slugs": evaluation.model_slugs, "repeats": evaluation.repeats, "max_tokens": evaluation.max_tokens,
         "temperature": evaluation.temperature, "judge": evaluation.judge_slug or None, "requests_per_day": volume,
         "worst_case_cost_usd": evaluation.worst_case_cost_usd,
         "recommendation": str(evaluation.recommendation_id) if evaluation.recommendation_id else None,
         "models": models, "items": item_rows,
         "judge_agreement": agreement | {"both_voted": len(both)},
+        "judge_state": judge_state(evaluation, judge_rows, judge_votes, runs, len(items)),
         "user_votes": len(user_votes), "judge_verdicts": len(judge_votes),
+        "stand_ins": [stand_in.as_json() for stand_in in stand_ins],
+        "paired": paired_figures(runs=runs, pair=pair, names=names, user_votes=user_votes, judge_votes=judge_votes) if pair else None,
+        "previous": changes_since_previous(evaluation, runs),
     }
     figures["summary"] = summary_sentence(figures)
     return figures
@@ -178,7 +253,8 @@ def run_json(run: EvaluationRun) -> dict:
         "id": run.pk, "model": run.model_slug, "repeat": run.repeat, "status": run.status, "output": run.output,
         "ttft_ms": run.ttft_ms, "total_ms": run.total_ms, "input_tokens": run.input_tokens, "output_tokens": run.output_tokens,
         "tokens_per_s": run.tokens_per_s, "cost_usd": run.cost_usd, "passed": run.passed, "confidence": run.confidence,
-        "attempts": run.attempts, "error": run.error or None,
+        "attempts": run.attempts, "error": run.error or None, "cost_basis": run.cost_basis or None,
+        "elapsed_ms": elapsed_ms(run),  # while running; output_tokens then counts the tokens streamed so far
     }
 
 
@@ -218,4 +294,29 @@ def summary_sentence(figures: dict) -> str:
             parts.append(f", at {ratio:,.1f}× the cost")
     parts.append(f"; p95 latency {_seconds(a['total_ms']['p95'])} vs {_seconds(b['total_ms']['p95'])}")
     parts.append(f" (over {a['total_ms']['count']} and {b['total_ms']['count']} runs).")
+    parts += [f" {stand_in['sentence']}" for stand_in in figures.get("stand_ins", [])]
     return "".join(parts)
+
+
+MARKED_CHARS = 4000  # longer answers are marked up to here; the rest is shown as it is
+
+
+def answers_side_by_side(figures: dict) -> list[dict]:
+    """Per item, each model's answers in the evaluation's order; the pair's first answers (repeat 0)
+    with the words that differ marked, as (text, differs) parts the page escapes."""
+    pair = figures["model_slugs"][:2] if len(figures["model_slugs"]) >= 2 else None
+    names = {m["model"]: m["name"] for m in figures["models"]}
+    rows = []
+    for item in figures["items"]:
+        runs = sorted(item["runs"], key=lambda r: (figures["model_slugs"].index(r["model"]) if r["model"] in figures["model_slugs"] else 99, r["repeat"]))
+        columns = [{"run": run, "name": names.get(run["model"], run["model"]), "parts": [(run["output"], False)]} for run in runs]
+        firsts = {c["run"]["model"]: c for c in columns if c["run"]["repeat"] == 0 and c["run"]["status"] == RunStatus.DONE}
+        if pair and all(slug in firsts for slug in pair):
+            a, b = (firsts[slug]["run"]["output"] for slug in pair)
+            marked = answers_marked(a[:MARKED_CHARS], b[:MARKED_CHARS])
+            firsts[pair[0]]["parts"] = marked.first + ([(a[MARKED_CHARS:], False)] if len(a) > MARKED_CHARS else [])
+            firsts[pair[1]]["parts"] = marked.second + ([(b[MARKED_CHARS:], False)] if len(b) > MARKED_CHARS else [])
+            firsts[pair[0]]["marked"] = firsts[pair[1]]["marked"] = not marked.identical
+        rows.append({"item": item, "columns": columns,
+                     "user": item["votes"]["user_winner"], "judge": item["votes"]["judge_winner"]})
+    return rows

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.runs import ledger
 from advisor.runs.models import SpendReservation
@@ -100,12 +101,13 @@ class EvaluationRequest:
     suite: Suite
     models: list[str]
     repeats: int = 1
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     judge: str | None = None
     judge_max_tokens: int | None = None
     requests_per_day: int | None = None
     recommendation_id: str | None = None
+    judge_anyway: bool = False  # use a judge the catalogue does not mark able to judge
 
 
 @dataclass
@@ -140,6 +142,13 @@ def judge_max_tokens(request: EvaluationRequest) -> int:
     return request.judge_max_tokens or settings.EVAL_JUDGE_MAX_TOKENS
 
 
+def judge_refusal(judge: LanguageModel) -> str:
+    able = ", ".join(LanguageModel.objects.active().filter(can_judge=True).order_by("name").values_list("name", flat=True)[:6])
+    return (f"{judge.name} is too small to judge: the catalogue does not mark it able to judge, and a small model mostly answers "
+            f"without a readable verdict or picks a position, not the better answer. Choose a model able to judge"
+            f"{f' ({able})' if able else ''}, or ask to use it anyway (judge_anyway) knowing its verdicts may be unparsed.")
+
+
 def evaluation_plan(*, request: EvaluationRequest) -> Plan:
     """The models, runs and worst-case cost of a request; raises EvaluationRejected naming the field."""
     slugs = list(dict.fromkeys(request.models))
@@ -162,6 +171,8 @@ def evaluation_plan(*, request: EvaluationRequest) -> Plan:
         raise EvaluationRejected({"temperature": ["Temperature must be between 0 and 2."]})
     models = [found[slug] for slug in slugs]
     judge = found.get(request.judge) if request.judge else None
+    if judge and not judge.can_judge and not request.judge_anyway:
+        raise EvaluationRejected({"judge": [judge_refusal(judge)]})
     items = list(request.suite.items.all())
     if not items:
         raise EvaluationRejected({"suite": ["This suite has no prompts."]})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, streams, views
 
 urlpatterns = [
     path("suites/", views.suite_list, name="suites"),
@@ -11,7 +11,7 @@ urlpatterns = [
     path("evaluations/", views.evaluation_list, name="evaluations"),
     path("evaluations/new/", views.evaluation_new, name="evaluation-new"),
     path("evaluations/<uuid:evaluation_id>/", views.evaluation_report, name="evaluation"),
-    path("evaluations/<uuid:evaluation_id>/progress/", views.evaluation_progress, name="evaluation-progress"),
+    path("evaluations/<uuid:evaluation_id>/events", streams.evaluation_events, name="evaluation-events"),
     path("evaluations/<uuid:evaluation_id>/cancel/", views.evaluation_cancel_view, name="evaluation-cancel"),
     path("evaluations/<uuid:evaluation_id>/retry/", views.evaluation_retry_view, name="evaluation-retry"),
     path("evaluations/<uuid:evaluation_id>/review/", views.evaluation_review, name="evaluation-review"),

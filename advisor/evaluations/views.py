@@ -9,18 +9,19 @@ from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel
+from advisor.trials.reply_length import max_tokens_default
 from advisor.web.sharing import recommendation_of_user
 from advisor.web.paging import page_of
 
 from . import charts
+from .blind_review import answers_blinded, blind_review_pending
 from .carry import Checking, checking_from
 from .api import csv_response, own_evaluation
 from .forms import EvaluationForm, SuiteEditForm, SuiteNewForm, suite_item_formset
 from .models import Suite
-from .report import evaluation_figures
+from .report import answers_side_by_side, evaluation_figures
 from .services import (
     EvaluationRejected, EvaluationRequest, evaluation_cancel, evaluation_plan, evaluation_retry, evaluation_start, evaluations_of, review_next_item,
     review_order, review_state, suite_create, suite_duplicate, suite_for_recommendation, suite_update, vote_record,
@@ -80,9 +81,14 @@ def suite_new(request):
 @require_GET
 def suite_detail(request, suite_id):
     suite = _visible_suite(request, suite_id)
+    items = list(suite.items.all())
+    systems = {item.system for item in items}
+    # One system prompt for every row is shown once, not repeated down the page.
+    shared_system = systems.pop() if len(systems) == 1 and len(items) > 1 else ""
     checking = checking_from(request, suite)
-    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": suite.items.all(), "editable": suite.editable_by(request.user),
-                                                             "checking": checking, "evaluate_url": checking.evaluation_url(suite)})
+    return render(request, "evaluations/suite_detail.html", {"suite": suite, "items": items, "editable": suite.editable_by(request.user),
+                                                             "shared_system": shared_system, "checking": checking,
+                                                             "evaluate_url": checking.evaluation_url(suite)})
 
 
 @login_required
@@ -118,14 +124,22 @@ def suite_duplicate_view(request, suite_id):
 # --- Evaluations ----------------------------------------------------------------------------------------
 
 
-def _model_choices():
-    models = LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name")
-    return [(m.slug, f"{m.name}{'' if m.runnable_here else ' (not set up here)'}") for m in models]
+def _catalogue_models():
+    return list(LanguageModel.objects.active().select_related("provider").order_by("-open_weights", "params_b", "name"))
 
 
 def _evaluation_form(request, data):
     suites = [(str(s.id), f"{s.name}{' (sample)' if s.is_sample else ''}") for s in Suite.objects.visible_to(request.user)]
-    return EvaluationForm(data, suites=suites, model_choices=_model_choices())
+    models = _catalogue_models()
+
+    def label(m, judging=False):
+        notes = ([] if m.runnable_here else ["not set up here"]) + (["too small to judge"] if judging and not m.can_judge else [])
+        return f"{m.name} ({'; '.join(notes)})" if notes else m.name
+
+    # Able judges first: the ones worth choosing.
+    judges = sorted(models, key=lambda m: not m.can_judge)
+    return EvaluationForm(data, suites=suites, model_choices=[(m.slug, label(m)) for m in models],
+                          judge_choices=[(m.slug, label(m, judging=True)) for m in judges])
 
 
 def _request_of(request, form) -> EvaluationRequest:
@@ -134,6 +148,7 @@ def _request_of(request, form) -> EvaluationRequest:
         suite=_visible_suite(request, data["suite"]), models=data["models"], repeats=data["repeats"], max_tokens=data["max_tokens"],
         temperature=data["temperature"], judge=data["judge"] or None, requests_per_day=data["requests_per_day"],
         recommendation_id=str(data["recommendation"]) if recommendation_of_user(request.user, data["recommendation"]) else None,
+        judge_anyway=data["judge_anyway"],
     )
 
 
@@ -160,7 +175,7 @@ def evaluation_new(request):
             else:
                 return redirect(evaluation)
     else:
-        initial = {"repeats": 1, "max_tokens": 128, "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
+        initial = {"repeats": 1, "max_tokens": max_tokens_default(checking.recommendation), "temperature": 0.0} | {k: v for k, v in request.GET.items() if k != "models"}
         initial["models"] = request.GET.getlist("models") or ["smollm2-135m-instruct", "smollm2-135m-instruct-served"]
         if "suite" not in initial:
             first = (suite_for_recommendation(user=request.user, recommendation=checking.recommendation)
@@ -185,8 +200,11 @@ def evaluation_new(request):
 
 def _report_context(evaluation) -> dict:
     figures = evaluation_figures(evaluation)
+    blind = blind_review_pending(evaluation=evaluation, voter=evaluation.owner)
+    answers = answers_side_by_side(figures)
     return {
-        "evaluation": evaluation, "figures": figures, "poll_ms": settings.EVAL_POLL_MS,
+        "evaluation": evaluation, "figures": figures, "blind": blind,
+        "answers": answers_blinded(answers, evaluation=evaluation) if blind else answers,
         "latency_chart": charts.latency_chart_svg(figures), "quality_chart": charts.cost_quality_chart_svg(figures),
         "percent_done": round(100 * figures["finished"] / figures["total"]) if figures["total"] else 100,
         "progress_by_model": [
@@ -202,16 +220,6 @@ def _report_context(evaluation) -> dict:
 def evaluation_report(request, evaluation_id):
     evaluation = _own_evaluation(request, evaluation_id)
     return render(request, "evaluations/report.html", _report_context(evaluation))
-
-
-@login_required
-@require_GET
-def evaluation_progress(request, evaluation_id):
-    evaluation = _own_evaluation(request, evaluation_id)
-    response = render(request, "evaluations/report.html#live", _report_context(evaluation))
-    if evaluation.finished and request.htmx:
-        response.status_code = HttpResponseStopPolling.status_code  # the report is final
-    return response
 
 
 @login_required
@@ -242,12 +250,15 @@ def evaluation_review(request, evaluation_id):
     if not evaluation.pair:
         raise Http404("This evaluation has one model: nothing to review.")
     if request.method == "POST":
-        item = get_object_or_404(evaluation.suite.items, pk=request.POST.get("item"))
+        item_id = request.POST.get("item", "")
+        if not (item_id.isascii() and item_id.isdigit() and len(item_id) <= 18):
+            return HttpResponse("item: must be the number of one of this suite's items.", status=400, content_type="text/plain; charset=utf-8")
+        item = get_object_or_404(evaluation.suite.items, pk=int(item_id))
         choice = request.POST.get("choice")
         left, right = review_order(evaluation, item)
         winner = {"left": left, "right": right, "tie": "tie", "both_bad": "both_bad"}.get(choice)
         if winner is None:
-            return HttpResponse("Pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400)
+            return HttpResponse("choice: pick one of: " + ", ".join(label for _, label in REVIEW_CHOICES), status=400, content_type="text/plain; charset=utf-8")
         vote_record(evaluation=evaluation, item=item, voter=request.user, winner=winner)
         return redirect("evaluation-review", evaluation.id)
     item = review_next_item(evaluation=evaluation, voter=request.user)

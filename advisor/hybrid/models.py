@@ -21,6 +21,7 @@ class HybridPolicy(models.Model):
         QUALITY = "quality", "Share of the large model's quality to keep"
         MONTHLY_BUDGET = "monthly_budget", "Monthly budget (USD) at a daily volume"
         THRESHOLD = "threshold", "A threshold set by hand"
+        MISS_RATE = "miss_rate", "Share of requests the small model gets wrong and keeps (95 % bound)"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     family = models.UUIDField(db_index=True, editable=False, null=True)

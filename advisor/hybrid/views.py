@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from advisor.catalogue.models import LanguageModel
+from advisor.web.advice import stand_ins_of
 from advisor.evaluations.api import own_evaluation
 from advisor.evaluations.report import volume_of
 from advisor.evaluations.services import review_state
@@ -46,6 +47,7 @@ def calibration_page(request, evaluation_id):
     asked = "target_kind" in request.GET or "slm" in request.GET
     form = _form(evaluation, (_defaults(evaluation) | request.GET.dict()) if asked else _defaults(evaluation))
     context = {"evaluation": evaluation, "form": form, "page": None, "chart": "", "asked": asked,
+               "stand_ins": stand_ins_of(evaluation.recommendation, ran=evaluation.model_slugs),
                "review": review_state(evaluation=evaluation, voter=request.user),
                "policies": HybridPolicy.objects.filter(owner=request.user, source_evaluation=evaluation).select_related("slm", "llm")}
     if form.is_valid():

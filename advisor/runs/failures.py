@@ -18,8 +18,8 @@ UNEXPECTED = "The run failed unexpectedly on the worker ({kind}). Try again; if 
 
 def timed_out_message() -> str:
     return (
-        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S} s; the text so far is kept. "
-        "Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
+        f"Timed out after {settings.TRIAL_SOFT_TIME_LIMIT_S:g} s, the time limit of every run (TRIAL_SOFT_TIME_LIMIT_S); "
+        "the text so far is kept. Lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S."
     )
 
 

@@ -20,10 +20,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from advisor.catalogue.models import LanguageModel
+from advisor.live import live_channel, live_publish
 from advisor.hybrid.cascade import DEFAULT_SIGNAL, RunFigures, cascade_figures, confidence_signal, escalation_decision
 from advisor.runs import ledger
 from advisor.runs.core import heartbeat
-from advisor.runs.failures import failure_message
+from advisor.runs.failures import failure_message, timed_out_message
 
 from . import execution, runners
 from .execution import ms
@@ -148,6 +149,7 @@ class _Stream:
         if force or now - self.saved_at >= settings.TRIAL_SAVE_EVERY_S:
             if not _running(self.run_id).update(output=self.output, updated_at=timezone.now(), **fields):
                 raise _TakenAway()
+            live_publish(live_channel("run", self.run_id))
             self.saved_at = now
 
     def text(self, output: str, ttft_ms: int | None) -> None:
@@ -265,7 +267,7 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
             output_tokens=cascade.output_tokens, tokens_per_s=slm_measured.tokens_per_s, cost_usd=cascade.cost_usd,
             cost_basis=f"{slm.name}: {slm_measured.cost_basis}"[:200], peak_rss_mb=slm_measured.peak_rss_mb,
             runtime=run.runtime, precision=run.precision, predicted_tokens_per_s=run.predicted_tokens_per_s,
-            error="Timed out; the text so far is kept." if slm_measured.timed_out else "",
+            error=timed_out_message() if slm_measured.timed_out else "",
         )
         return
 
@@ -300,13 +302,14 @@ def trial_hybrid_run_execute(*, run_id: int) -> None:
         cost_usd=cascade.cost_usd,
         cost_basis=f"both models: {slm.name} ${slm_measured.cost_usd or 0:.6f} + {llm.name} ${llm_measured.cost_usd or 0:.6f}"[:200],
         peak_rss_mb=slm_measured.peak_rss_mb,
-        error="Timed out; the text so far is kept. Lower max tokens." if llm_measured.timed_out else "",
+        error=timed_out_message() if llm_measured.timed_out else "",
     )
 
 
-def hybrid_view(run: TrialRun, *, hidden: bool) -> dict:
+def hybrid_view(run: TrialRun) -> dict:
     """The hybrid run's own fields, for GET /api/trials/<id> and the column (CONTRACT: `routed_to`,
-    `escalated`, the SLM's `confidence`)."""
+    `escalated`, the SLM's `confidence`); a blind trial shows none of them before the vote
+    (advisor/web/trial_presenter.py)."""
     if run.status == Status.QUEUED:
         phase = "queued"
     elif run.escalated is None:
@@ -315,9 +318,6 @@ def hybrid_view(run: TrialRun, *, hidden: bool) -> dict:
         phase = "answering" if run.status == Status.RUNNING else "escalated"
     else:
         phase = "kept"
-    if hidden:
-        return {"routed_to": None, "escalated": None, "confidence": None, "threshold": None, "phase": phase,
-                "draft_output": None, "escalation_reason": None, "slm": None, "llm": None, "cascade": None}
     figures = run.hybrid_figures or {}
     return {
         "routed_to": run.routed_to or None, "escalated": run.escalated, "confidence": run.confidence,

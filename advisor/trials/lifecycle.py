@@ -8,6 +8,7 @@ import os
 from django.db import transaction
 from django.utils import timezone
 
+from advisor.live import live_channel, live_publish
 from advisor.runs import ledger
 from advisor.runs.core import HOSTNAME
 
@@ -30,6 +31,7 @@ def run_claim(run: TrialRun) -> bool:
         worker_host=HOSTNAME, worker_pid=os.getpid(), updated_at=started,
     )
     if claimed:
+        live_publish(live_channel("run", run.pk))
         run.status, run.started_at, run.worker_host, run.worker_pid = Status.RUNNING, started, HOSTNAME, os.getpid()
     return bool(claimed)
 
@@ -40,10 +42,18 @@ def run_owned(run: TrialRun):
                                    worker_pid=run.worker_pid, started_at=run.started_at)
 
 
+def elapsed_ms(run) -> int | None:
+    """How long a running run (a trial's or an evaluation's) has been running, for its progress."""
+    if run.status != Status.RUNNING or run.started_at is None:
+        return None
+    return ms((timezone.now() - run.started_at).total_seconds())
+
+
 def run_save_progress(run: TrialRun, **fields) -> None:
     """Store streamed output; raises RunTakenAway when the run was failed underneath."""
     if not run_owned(run).update(updated_at=timezone.now(), **fields):
         raise RunTakenAway(run.pk)
+    live_publish(live_channel("run", run.pk))
 
 
 def run_spend_settle(run: TrialRun, *, usd: float = 0.0, kind: str = ledger.SpendKind.TRIAL_RUN, unknown: bool = False) -> None:
@@ -68,6 +78,7 @@ def run_finish(run: TrialRun, **fields) -> bool:
             run_spend_settle(run, usd=ledger.billable_usd(run.model, fields.get("cost_usd")))
     if not finished:
         log.warning("Run %s was failed while its worker finished it; it stays failed", run.pk)
+    live_publish(live_channel("run", run.pk))
     return bool(finished)
 
 
@@ -92,4 +103,5 @@ def run_fail(run: TrialRun, message: str, *, unless_started: bool = False, owned
             run_spend_settle(run, usd=ledger.billable_usd(run.model, cost_usd), unknown=cost_unknown)
     if failed:
         log.info("Run %s failed: %s", run.pk, message)
+        live_publish(live_channel("run", run.pk))
     return bool(failed)

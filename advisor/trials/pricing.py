@@ -1,13 +1,16 @@
 """What a run cost, by the same cost model as the advisor (advisor/recommend/costs.py).
 
-A hosted run costs its tokens at the catalogue's prices. A run on our own machine costs its time at
-the machine's hourly price under the advisor's cost assumptions: its purchase price written off over
-the amortisation months, plus its power at the electricity price — so a trial, a comparison and the
-advice price the same hardware the same way. When a trial checks a recommendation whose answers
-changed the assumptions, those are used.
+A hosted run costs its tokens at the catalogue's prices. A run on our own machine costs its busy
+time at a machine's hourly price under the advisor's cost assumptions: its purchase price written off
+over the amortisation months, plus its power at the electricity price. When the run checks a
+recommendation, that machine is the team's (the recommendation's hardware and assumptions, the
+advisor's basis) and the basis names this server as the one that measured; otherwise it is this
+server. A month of local work is priced as the advisor prices it: the machines needed all month,
+busy and idle (`monthly_busy_and_idle`), from the busy time measured per request.
 """
 
 import functools
+import math
 from dataclasses import replace
 
 from advisor.recommend import CostAssumptions, Hardware
@@ -37,6 +40,14 @@ def recommendation_assumptions(recommendation) -> CostAssumptions:
     answers = recommendation.answers or {}
     hardware = answers.get("hardware") or {}
     return assumptions_from_answers(answers.get("assumptions"), Hardware(hardware.get("target", "server"), hardware.get("ram_gb", 0), hardware.get("gpu_vram_gb", 0)))
+
+
+def team_hardware(recommendation) -> Hardware | None:
+    """The hardware the recommendation was asked about (the team's), or None without one."""
+    if recommendation is None:
+        return None
+    hardware = (recommendation.answers or {}).get("hardware") or {}
+    return Hardware(hardware.get("target", "server"), hardware.get("ram_gb", 0), hardware.get("gpu_vram_gb", 0))
 
 
 @functools.cache
@@ -73,15 +84,55 @@ def run_cost(model, input_tokens: int | None, output_tokens: int | None, total_s
             return None, "unknown: the server reported no token counts"
         cost = (input_tokens * model.input_usd_per_mtok + output_tokens * model.output_usd_per_mtok) / 1e6
         return cost, f"catalogue prices: ${model.input_usd_per_mtok}/Mtok in, ${model.output_usd_per_mtok}/Mtok out"
-    rate, basis = machine_usd_per_hour(hardware or this_machine(), assumptions or DEFAULT_ASSUMPTIONS)
-    text = f"this machine's time at ${rate:.3f}/hour ({basis}; the advisor's cost assumptions)"
+    measured_on = this_machine()
+    rate, basis = machine_usd_per_hour(hardware or measured_on, assumptions or DEFAULT_ASSUMPTIONS)
+    if hardware is None or hardware == measured_on:
+        text = f"busy time only, on this server at ${rate:.3f}/hour ({basis})"
+    else:
+        text = f"busy time only, measured on this server ({measured_on.target} class), priced on your {hardware.target} at ${rate:.3f}/hour ({basis})"
     return total_s / 3600 * rate, text[:200]
 
 
 def trial_run_cost(model, input_tokens, output_tokens, total_s, *, trial=None) -> tuple[float | None, str]:
-    """run_cost with the assumptions of the recommendation the trial checks, if any."""
+    """run_cost on the devices and assumptions of the recommendation the trial (or evaluation) checks, if any."""
+    recommendation = getattr(trial, "recommendation", None)
     return run_cost(model, input_tokens, output_tokens, total_s,
-                    assumptions=recommendation_assumptions(getattr(trial, "recommendation", None)))
+                    assumptions=recommendation_assumptions(recommendation), hardware=team_hardware(recommendation))
+
+
+def is_machine_priced(model) -> bool:
+    """Priced by machine time (our own machines), not by tokens."""
+    return not (model.provider.hosted or model.input_usd_per_mtok or model.output_usd_per_mtok)
+
+
+def monthly_busy_and_idle(*, seconds_per_request: float | None, requests_per_day: float | None, recommendation) -> tuple[float | None, str]:
+    """A month of local work as the advisor prices owned devices (advisor/recommend/plans.py): the
+    machines the load needs, written off all month, their power at full while busy and at the idle
+    share the rest (rented: all month unless the work is batch); from the busy seconds per request
+    measured here, on the team's hardware (this server's without a recommendation)."""
+    if seconds_per_request is None or requests_per_day is None:
+        return None, ""
+    measured_on = this_machine()
+    hardware = team_hardware(recommendation) or measured_on
+    assumptions = recommendation_assumptions(recommendation)
+    latency = (getattr(recommendation, "answers", None) or {}).get("latency", "interactive")
+    # As in the advice: a GPU serves several requests at once, each pays its share of the time.
+    shared = seconds_per_request / (assumptions.max_parallel_requests if hardware.gpu_vram_gb > 0 else 1)
+    busy_per_day = requests_per_day * shared / 3600
+    machines = max(1, math.ceil(busy_per_day / 24))
+    busy = min(busy_per_day * DAYS_PER_MONTH, machines * HOURS_PER_MONTH)
+    if hardware.target == "cloud":
+        hours = max(busy, machines * DAYS_PER_MONTH) if latency == "batch" else machines * HOURS_PER_MONTH
+        usd = hours * assumptions.gpu_hour_usd
+    else:
+        machine = assumptions.machine(hardware)
+        watts = assumptions.watts[machine]
+        energy = (busy * watts + (machines * HOURS_PER_MONTH - busy) * watts * assumptions.idle_power_share) * assumptions.usd_per_kwh / 1000
+        usd = machines * assumptions.hardware_usd[machine] / assumptions.amortization_months + energy
+    which = f"your {hardware.target}" if recommendation is not None else f"this server ({hardware.target} class)"
+    basis = (f"as the advisor prices it, on {which}: {machines} machine(s) all month, busy {busy_per_day:.1f} h a day and idle the rest, "
+             f"at {seconds_per_request:.2f} s of busy time a request measured on this server ({measured_on.target} class)")
+    return round(usd, 2), basis
 
 
 def cost_per_1k_requests(costs) -> float | None:

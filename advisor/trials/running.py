@@ -28,11 +28,13 @@ class _Progress:
     def __init__(self, run: TrialRun):
         self.run = run
         self.saved_at = 0.0
+        self.tokens = 0  # streamed so far, shown while the run goes on; the final count replaces it
         # The stream-lag benchmark compares these wall-clock times with when text shows on screen.
         self.trace = open(settings.TRIAL_TOKEN_TRACE, "a") if settings.TRIAL_TOKEN_TRACE else None
 
     def text(self, output: str, ttft_ms: int | None) -> None:
         self.run.output = output
+        self.tokens += 1
         if self.trace:
             self.trace.write(f"{self.run.pk} {time.time():.4f} {len(output)}\n")
             self.trace.flush()
@@ -47,7 +49,7 @@ class _Progress:
     def save(self, force: bool = False, **fields) -> None:
         now = time.monotonic()
         if force or now - self.saved_at >= settings.TRIAL_SAVE_EVERY_S:
-            run_save_progress(self.run, output=self.run.output, **fields)
+            run_save_progress(self.run, output=self.run.output, **({"output_tokens": self.tokens} if self.tokens else {}), **fields)
             self.saved_at = now
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from advisor.catalogue.models import LanguageModel
 from advisor.runs import ledger
 
+from .reply_length import DEFAULT_MAX_TOKENS
 from . import limits
 from .availability import model_availability, unrunnable_message
 from .models import Trial, TrialRun
@@ -29,7 +30,7 @@ class TrialRequest:
     prompt: str
     models: list[str]
     system: str = ""
-    max_tokens: int = 256
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     blind: bool = False
     hybrid: "HybridSpec | None" = None  # hybrid_run.HybridSpec: adds the cascade's column
@@ -51,6 +52,10 @@ def trial_start(*, owner, request: TrialRequest) -> Trial:
         raise TrialRejected({"models": blocked})
     prompt_tokens = limits.prompt_tokens_upper_bound(request.system, request.prompt)
     plan = _hybrid_plan(owner, request)
+    if plan and request.blind and (beside := [m.name for m in models if m.pk in (plan.slm.pk, plan.llm.pk)]):
+        raise TrialRejected({"hybrid": [
+            f"In a blind trial the hybrid column cannot sit beside its own models ({', '.join(beside)}): its answer would be "
+            "the same text as theirs and tell the columns apart. Leave them out, or make the trial not blind."]})
 
     trial = Trial(owner=owner, prompt=request.prompt, system=request.system, max_tokens=request.max_tokens,
                   temperature=request.temperature, blind=request.blind, recommendation=request.recommendation)

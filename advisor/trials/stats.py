@@ -7,10 +7,11 @@ comparison holds only what that user may see; see advisor.web.trial_presenter.vi
 import statistics
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
+from django.db.models import Avg, Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, When
+
+from advisor.catalogue.models import LanguageModel
 
 from .models import Status, TrialRun, Vote
-
 
 @dataclass(frozen=True)
 class ModelStats:
@@ -23,6 +24,7 @@ class ModelStats:
     median_total_ms: float | None
     cost_per_1k_requests_usd: float | None
     priced_runs: int = 0  # the done runs with a cost, that the cost per 1,000 is over
+    mean_total_ms: float | None = None  # the busy time a month of local work is priced from
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class PairStats:
     b_wins: int
     ties: int
     both_bad: int
+    a_name: str = ""  # the catalogue names, for people; a and b are slugs
+    b_name: str = ""
 
     @property
     def a_win_rate(self) -> float | None:
@@ -80,6 +84,7 @@ def model_stats(slug: str, *, runs=None) -> ModelStats:
         # 1,000 × the mean cost of the priced runs, as pricing.cost_per_1k_requests counts it.
         cost_per_1k_requests_usd=1000 * totals["cost"] / totals["priced"] if totals["priced"] else None,
         priced_runs=totals["priced"],
+        mean_total_ms=done.aggregate(mean=Avg("total_ms"))["mean"],
     )
 
 
@@ -87,8 +92,9 @@ def pair_stats(a: str, b: str, *, votes=None) -> PairStats:
     """Votes on trials that ran both a and b: a win for whichever of the two won; a tie or "both
     bad" only where they were the trial's only two runs (with more, it says nothing about the pair).
     Counted by the database in one query."""
+    names = dict(LanguageModel.objects.filter(slug__in=[a, b]).values_list("slug", "name"))
     if a == b:
-        return PairStats(a=a, b=b, votes=0, a_wins=0, b_wins=0, ties=0, both_bad=0)
+        return PairStats(a=a, b=b, votes=0, a_wins=0, b_wins=0, ties=0, both_bad=0, a_name=names.get(a, a), b_name=names.get(b, b))
     trial_runs = TrialRun.objects.filter(trial=OuterRef("trial"))
     by_position = trial_runs.order_by("position").values("model_slug")
     # A vote from before winners were stored names a column: the first or second run.
@@ -103,4 +109,5 @@ def pair_stats(a: str, b: str, *, votes=None) -> PairStats:
         a=Count("pk", filter=Q(winner_slug=a)), b=Count("pk", filter=Q(winner_slug=b)),
         tie=Count("pk", filter=Q(choice="tie", runs_in_trial=2)), both_bad=Count("pk", filter=Q(choice="both_bad", runs_in_trial=2)),
     )
-    return PairStats(a=a, b=b, votes=sum(counts.values()), a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"])
+    return PairStats(a=a, b=b, votes=sum(counts.values()), a_wins=counts["a"], b_wins=counts["b"], ties=counts["tie"], both_bad=counts["both_bad"],
+                     a_name=names.get(a, a), b_name=names.get(b, b))

@@ -99,6 +99,7 @@ class TryPick:
     name: str = ""
     stand_in: bool = False  # pre-ticked in place of the top candidate
     stand_in_note: str = ""
+    recommended_slug: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,11 +154,49 @@ def try_models(result: dict, recommendation: Recommendation | None = None) -> Tr
         if chosen is None:
             chosen, note = _stand_in(option, catalogue, runnable, taken)
         if chosen is None:
-            picks.append(TryPick(option, top.name, reason))
+            picks.append(TryPick(option, top.name, reason, recommended_slug=top.slug))
             continue
         taken.add(chosen.slug)
-        picks.append(TryPick(option, top.name, reason, chosen.slug, chosen.name, chosen != top, note))
+        picks.append(TryPick(option, top.name, reason, chosen.slug, chosen.name, chosen != top, note, recommended_slug=top.slug))
     return TryPlan(picks, str(recommendation.pk) if recommendation else None)
+
+
+@dataclass(frozen=True)
+class StandIn:
+    """A recommended model that results cannot speak for: run through a stand-in, or not at all."""
+
+    option: str  # slm | llm
+    candidate: str  # the recommended model's slug
+    candidate_name: str
+    stand_in: str | None  # the slug run in its place; None: untested
+    stand_in_name: str
+    reason: str  # why the candidate does not run here
+
+    @property
+    def sentence(self) -> str:
+        if self.stand_in:
+            return f"{self.stand_in_name}, standing in for {self.candidate_name}: shows the path, not {self.candidate_name}'s quality."
+        return f"{self.candidate_name} is untested here{': ' + self.reason.rstrip('.') if self.reason else ''}."
+
+    def as_json(self) -> dict:
+        return {"option": self.option, "candidate": self.candidate, "candidate_name": self.candidate_name,
+                "stand_in": self.stand_in, "stand_in_name": self.stand_in_name or None, "sentence": self.sentence}
+
+
+def stand_ins_of(recommendation: Recommendation | None, *, ran: list[str] | None = None) -> list[StandIn]:
+    """The recommendation's top candidates that results do not measure: those replaced by a stand-in
+    (limited to the models in `ran`, when given) and those with nothing to stand in for them."""
+    if recommendation is None:
+        return []
+    found = []
+    for pick in try_models(recommendation.result, recommendation).picks:
+        if pick.slug and not pick.stand_in:
+            continue  # the recommended model itself runs here
+        if pick.slug and ran is not None and pick.slug not in ran:
+            found.append(StandIn(pick.option, pick.recommended_slug, pick.recommended, None, "", pick.recommended_reason))
+            continue
+        found.append(StandIn(pick.option, pick.recommended_slug, pick.recommended, pick.slug, pick.name, pick.recommended_reason))
+    return found
 
 
 def _stand_in(option, catalogue, runnable, taken):

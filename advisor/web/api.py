@@ -8,8 +8,9 @@ from django.contrib.auth import authenticate
 from django.http import JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import condition, require_GET, require_POST
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.trials.models import Trial
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
 
@@ -18,6 +19,7 @@ from .forms import TrialForm, advisor_answers_clean
 from .json_input import BadInput, check_types, read_json_object
 from .json_output import json_response
 from .trial_access import can_view_trial
+from .trial_etag import trial_etag
 from .trial_presenter import present_trial
 
 RECOMMEND_TYPES = {
@@ -30,7 +32,7 @@ HARDWARE_TYPES = {"target": str, "ram_gb": float, "gpu_vram_gb": float, "this_ma
 ASSUMPTION_TYPES = {"amortization_months": int, "usd_per_kwh": float, "gpu_hour_usd": float, "machine_usd": float,
                     "machine_watts": float, "max_parallel_requests": int}
 TRIAL_TYPES = {"prompt": str, "system": str, "models": list, "max_tokens": int, "temperature": float, "blind": bool}
-TRIAL_DEFAULTS = {"max_tokens": 256, "temperature": 0.0}
+TRIAL_DEFAULTS = {"max_tokens": DEFAULT_MAX_TOKENS, "temperature": 0.0}
 
 
 def is_uuid(value: str) -> bool:
@@ -81,6 +83,8 @@ def api_user(request):
             username, _, password = base64.b64decode(header[6:], validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
             raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]}) from None
+        if "\x00" in username + password:  # PostgreSQL refuses it in the user lookup and django-axes' log
+            raise AuthProblem(401, {"auth": ["The HTTP Basic credentials are malformed."]})
         user = authenticate(request, username=username, password=password)
         if user is None:
             raise AuthProblem(401, {"auth": ["Wrong user name or password."]})
@@ -214,6 +218,7 @@ def _trial_create(request):
 @csrf_exempt
 @require_GET
 @signed_in
+@condition(etag_func=trial_etag)
 def trial_api(request, trial_id):
     trial = Trial.objects.prefetch_related("runs", "votes").filter(pk=trial_id).first() if is_uuid(trial_id) else None
     if trial is None or not can_view_trial(request.api_user, trial):

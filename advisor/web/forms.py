@@ -2,6 +2,7 @@ import math
 from django import forms
 from django.conf import settings
 
+from advisor.trials.reply_length import DEFAULT_MAX_TOKENS
 from advisor.recommend import LATENCIES, PRIVACIES, QUALITIES, RESIDENCIES, TARGETS, TASKS, CostAssumptions, Hardware, Needs
 from advisor.trials.pricing import ASSUMPTION_FIELDS, assumptions_from_answers
 
@@ -206,7 +207,7 @@ class TrialForm(forms.Form):
     prompt = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=settings.TRIAL_MAX_PROMPT_CHARS, strip=False)
     system = forms.CharField(label="System prompt", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=settings.TRIAL_MAX_PROMPT_CHARS)
     models = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, help_text="Two or more models, side by side")
-    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=128)
+    max_tokens = forms.IntegerField(min_value=1, max_value=settings.TRIAL_MAX_TOKENS, initial=DEFAULT_MAX_TOKENS)
     temperature = FiniteFloatField(min_value=0, max_value=2, initial=0.0)
     blind = forms.BooleanField(required=False, label="Blind: hide the model names until I vote")
 

@@ -6,6 +6,8 @@ import re
 
 from django.core.exceptions import RequestDataTooBig
 
+from .storable_text import text_problem, value_text_problem
+
 MAX_BODY_BYTES = 64 * 1024
 # No request the API takes nests deeper than a few levels. Python's parser recurses per level, so
 # 20,000 brackets would exhaust the stack (a RecursionError: a 500) before any field is checked.
@@ -33,7 +35,7 @@ def read_json_object(request) -> dict:
         raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]}) from None
     if len(body) > MAX_BODY_BYTES:
         raise BadInput({"body": [f"The body is larger than {MAX_BODY_BYTES // 1024} KB."]})
-    if _depth(body) > MAX_DEPTH:
+    if json_depth(body) > MAX_DEPTH:
         raise BadInput({"body": [f"The JSON nests deeper than {MAX_DEPTH} levels."]})
     try:
         data = json.loads(body or b"null", parse_constant=lambda name: _NotANumber())
@@ -41,10 +43,22 @@ def read_json_object(request) -> dict:
         raise BadInput({"body": [f"The body is not valid JSON: {exc}."]}) from None
     if not isinstance(data, dict):
         raise BadInput({"body": ["The body must be a JSON object."]})
+    if problems := _text_problems(data):
+        raise BadInput(problems)
     return data
 
 
-def _depth(body: bytes) -> int:
+def _text_problems(data: dict) -> dict[str, list[str]]:
+    problems = {}
+    for name, value in data.items():
+        if problem := text_problem(name):
+            problems["body"] = [f"A field's name: {problem}"]
+        elif problem := value_text_problem(value):
+            problems[name] = [problem]
+    return problems
+
+
+def json_depth(body: bytes) -> int:
     """How deep the body's arrays and objects nest (brackets inside strings do not count)."""
     brackets = _STRINGS.sub(b"", body).translate(None, _NOT_BRACKETS)
     depth = deepest = 0

@@ -7,6 +7,8 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 from whitenoise.middleware import WhiteNoiseMiddleware
 
+from .storable_text import text_problem
+
 API_PREFIX = "/api/"
 # Headers a replaced error answer keeps: they tell the client what to do next.
 KEPT_HEADERS = ("Allow", "WWW-Authenticate", "Retry-After")
@@ -78,12 +80,41 @@ class ApiErrorsAsJson(ResponseRule):
         return replaced
 
 
+class QueryTextChecked:
+    """A query parameter with a NUL character is a 400 naming it: views filter on parameters, and
+    PostgreSQL refuses a NUL in a query (a 500). Form fields refuse it themselves."""
+
+    sync_capable = async_capable = True
+
+    def __init__(self, get_response):
+        _follow_chain(self, get_response)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self._acall(request)
+        return self.refusal(request) or self.get_response(request)
+
+    async def _acall(self, request):
+        return self.refusal(request) or await self.get_response(request)
+
+    @staticmethod
+    def refusal(request) -> HttpResponse | None:
+        for name, values in request.GET.lists():
+            if problem := next(filter(None, map(text_problem, (name, *values))), None):
+                field = name if not text_problem(name) else "query"
+                if request.path.startswith(API_PREFIX):
+                    return JsonResponse({"errors": {field: [problem]}}, status=400)
+                return HttpResponse(f"{field}: {problem}", status=400, content_type="text/plain; charset=utf-8")
+        return None
+
+
 class PrivateCacheControl(ResponseRule):
-    """`Cache-Control: private` on every page and API answer (static files are served before this):
-    pages show a user's trials, votes and name, and a shared proxy must never hand them to someone else."""
+    """`Cache-Control: private, no-store` on every page, export and API answer (static files are served
+    before this): they show a user's trials, votes, evaluations and name; a shared proxy must never hand
+    them to someone else, and no cache (a shared computer's browser included) may keep a copy on disk."""
 
     def respond(self, request, response):
-        patch_cache_control(response, private=True)
+        patch_cache_control(response, private=True, no_store=True)
         return response
 
 

@@ -36,10 +36,11 @@ def vote_record(*, view, voter, choice: str = "", winner: str = "") -> Vote:
     if choice in ("left", "right") and not winner and len(runs) == 2:
         winner = "0" if choice == "left" else "1"
     if winner:
-        column = int(winner) if winner.isdigit() else -1
+        # isdigit() alone accepts "²" and "١", which int() refuses.
+        column = int(winner) if winner.isascii() and winner.isdigit() and len(winner) <= 3 else -1
         chosen = view.run_at(column)
         if chosen is None:
-            raise VoteRefused("Pick one of the columns shown, Tie, or Both are bad.")
+            raise VoteRefused("winner: pick one of the columns shown, Tie, or Both are bad.")
         if chosen.run.status != "done":
             raise VoteRefused("Pick an answer that finished: this run failed.")
         run = chosen.run
@@ -48,6 +49,6 @@ def vote_record(*, view, voter, choice: str = "", winner: str = "") -> Vote:
         vote, _ = Vote.objects.update_or_create(trial=view.trial, voter=voter, defaults={"choice": stored, "winner": run})
         return vote
     if choice not in (Vote.Choice.TIE, Vote.Choice.BOTH_BAD):
-        raise VoteRefused("Pick one of the columns shown, Tie, or Both are bad.")
+        raise VoteRefused("choice: pick one of the columns shown, Tie, or Both are bad.")
     vote, _ = Vote.objects.update_or_create(trial=view.trial, voter=voter, defaults={"choice": choice, "winner": None})
     return vote

@@ -10,12 +10,15 @@ basis, progress text ("Connecting to <url>") and error text.
 
 import random
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q
 
+from advisor.trials.lifecycle import elapsed_ms
 from advisor.trials.models import Status, Trial, TrialRun, Vote
+
+from .advice import stand_ins_of
 
 HIDDEN_ERROR = "This run failed. Why is shown after the vote (the reason would name the model)."
 HIDDEN_PROGRESS = {Status.QUEUED: "Waiting for a worker…", Status.RUNNING: "Starting…"}
@@ -69,6 +72,7 @@ class RunView:
     label: str  # "Model A" (blind, before the vote) or the model's name
     column_name: str  # "Model A", always: what the vote buttons say
     hidden: bool
+    stand_in: object = None  # advice.StandIn when this model ran in place of a recommended one
 
     @property
     def status(self) -> str:
@@ -80,7 +84,20 @@ class RunView:
 
     @property
     def output(self) -> str:
+        # A hidden cascade's draft would be replaced mid-stream when it escalates, telling the column
+        # apart: blind, its text shows from when the cascade has decided.
+        if self.hidden and self.run.is_hybrid and self.run.status == Status.RUNNING and self.run.escalated is None:
+            return ""
         return self.run.output
+
+    @property
+    def waiting(self) -> str:
+        """What a queued run waits for. Blind, never the queue: "no worker for the 'local' queue" names a local model."""
+        from advisor.trials.queue_status import run_waiting_message
+
+        if self.run.status != Status.QUEUED:
+            return ""
+        return HIDDEN_PROGRESS[Status.QUEUED] if self.hidden else run_waiting_message(self.run)
 
     @property
     def slug(self) -> str | None:
@@ -93,7 +110,7 @@ class RunView:
     @property
     def progress(self) -> str:
         if self.hidden:
-            return HIDDEN_PROGRESS.get(self.run.status, "") if not self.run.output else ""
+            return HIDDEN_PROGRESS.get(self.run.status, "") if not self.output else ""
         return self.run.progress
 
     @property
@@ -107,11 +124,12 @@ class RunView:
         return "" if self.hidden else self.run.cost_basis
 
     @property
-    def poll_ms(self) -> int | None:
-        """How soon the page asks again: fast while the run streams, slowly while it waits, never once it ended."""
-        if self.run.finished:
-            return None
-        return settings.TRIAL_POLL_MS if self.run.status == Status.RUNNING else settings.TRIAL_POLL_QUEUED_MS
+    def elapsed_ms(self) -> int | None:
+        return elapsed_ms(self.run)
+
+    @property
+    def time_limit_s(self) -> float:
+        return settings.TRIAL_SOFT_TIME_LIMIT_S
 
     def figure(self, name: str):
         return None if self.hidden else getattr(self.run, name)
@@ -119,11 +137,12 @@ class RunView:
     @property
     def hybrid(self) -> dict | None:
         """The hybrid column's cascade (which model answered, why, the SLM's confidence, the draft set
-        aside and each model's figures); None for other runs. Blind, before the vote, only the phase
-        shows: the routed model, the draft and the figures would name the models."""
+        aside and each model's figures); None for other runs, and for every run while names are
+        hidden: its phase (drafting, escalated, kept) and its very fields would tell the cascade's
+        column apart and say which model answered."""
         from advisor.trials.hybrid_run import hybrid_view
 
-        return hybrid_view(self.run, hidden=self.hidden) if self.run.is_hybrid else None
+        return hybrid_view(self.run) if self.run.is_hybrid and not self.hidden else None
 
     def as_json(self) -> dict:
         run = self.run
@@ -131,12 +150,15 @@ class RunView:
         figures = ("queue_ms", "ttft_ms", "total_ms", "input_tokens", "output_tokens", "tokens_per_s", "cost_usd", "peak_rss_mb",
                    "predicted_tokens_per_s", "confidence")
         out = {
-            "model": self.slug, "name": self.label, "status": run.status, "output": run.output,
+            "model": self.slug, "name": self.label, "status": run.status, "output": self.output,
             **{name: self.figure(name) for name in figures},
             "cost_basis": self.cost_basis or None, "progress": self.progress or None, "error": self.error or None,
             "runtime": self.figure("runtime") or None, "precision": self.figure("precision") or None,
+            "stand_in_for": self.stand_in.candidate if self.stand_in else None,
+            # While running: how long so far, and output_tokens counts the tokens streamed so far.
+            "elapsed_ms": self.elapsed_ms,
         }
-        if run.is_hybrid:
+        if self.hybrid:
             out |= self.hybrid
         return out
 
@@ -149,6 +171,7 @@ class TrialView:
     can_vote: bool  # this viewer may vote now
     vote: Vote | None  # this viewer's vote
     vote_text: str  # what it says, in names the viewer may see
+    stand_ins: list = field(default_factory=list)  # advice.StandIn: what these results do not measure
 
     @property
     def status(self) -> str:
@@ -163,9 +186,9 @@ class TrialView:
         return all(rv.finished for rv in self.runs)
 
     @property
-    def after_poll_ms(self) -> int:
-        # The vote appears when the runs end; no hurry, it is not streamed text.
-        return settings.TRIAL_POLL_QUEUED_MS
+    def stamp(self) -> int:
+        """The newest save this view shows (ms since the epoch): where the page's live stream starts."""
+        return max((int(rv.run.updated_at.timestamp() * 1000) for rv in self.runs), default=0)
 
     @property
     def no_vote_reason(self) -> str:
@@ -187,6 +210,7 @@ class TrialView:
             "max_tokens": trial.max_tokens, "temperature": trial.temperature, "blind": trial.blind,
             "names_hidden": self.hidden, "created_at": trial.created_at.isoformat(),
             "runs": [rv.as_json() for rv in self.runs],
+            "stand_ins": [stand_in.as_json() for stand_in in self.stand_ins],
         }
 
 
@@ -224,15 +248,19 @@ def present_trial(trial: Trial, user) -> TrialView:
     """The trial as `user` (who may view it) sees it."""
     runs = display_order(trial, list(trial.runs.all()))
     hidden = names_hidden(trial, runs)
+    # Blind, before the vote, naming a stand-in would name the model in its column.
+    stand_ins = [] if hidden else stand_ins_of(trial.recommendation, ran=[run.model_slug for run in runs])
+    by_slug = {stand_in.stand_in: stand_in for stand_in in stand_ins if stand_in.stand_in}
     views = [
         RunView(run=run, column=column, label=column_label(column) if hidden else run.model_name,
-                column_name=column_label(column), hidden=hidden)
+                column_name=column_label(column), hidden=hidden, stand_in=by_slug.get(run.model_slug))
         for column, run in enumerate(runs)
     ]
     vote = next((v for v in trial.votes.all() if v.voter_id == user.pk), None) if user and user.is_authenticated else None
     # A blind vote is locked once cast and once the names are out: a vote given knowing them is not blind.
     can_vote = bool(user and user.is_authenticated and votable(runs) and (not trial.blind or (hidden and vote is None)))
-    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind))
+    return TrialView(trial=trial, runs=views, hidden=hidden, can_vote=can_vote, vote=vote, vote_text=_vote_text(vote, views, trial.blind),
+                     stand_ins=stand_ins)
 
 
 def history_row(trial: Trial, owner) -> dict:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, record_views, views
+from . import api, record_views, streams, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -21,6 +21,7 @@ urlpatterns = [
     path("trials/new/", views.trial_new, name="trial-new"),
     path("trials/<uuid:trial_id>/", views.trial, name="trial"),
     path("trials/<uuid:trial_id>/runs/<int:column>/", views.trial_run, name="trial-run"),
+    path("trials/<uuid:trial_id>/events", streams.trial_events, name="trial-events"),
     path("trials/<uuid:trial_id>/vote/", views.trial_vote, name="trial-vote"),
     path("trials/<uuid:trial_id>/share/", views.trial_share, name="trial-share"),
     path("compare/", views.compare, name="compare"),

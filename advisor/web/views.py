@@ -4,11 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import condition, require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
 from advisor.catalogue.models import LanguageModel, Provider
 from advisor.hardware import probe_machine
+from advisor.trials.pricing import (
+    is_machine_priced, monthly_busy_and_idle, monthly_usd, recommendation_assumptions, run_cost, team_hardware,
+)
+from advisor.trials.reply_length import max_tokens_default
 from advisor.trials import stats
 from advisor.trials.models import Trial, TrialRun, Vote
 from advisor.trials.services import TrialRejected, TrialRequest, trial_start
@@ -18,7 +22,7 @@ from .advice import recommendation_create, recommendation_result, try_models
 from .catalogue_table import catalogue_rows
 from .forms import AdvisorForm, TrialForm
 from .paging import page_of
-from advisor.trials.pricing import monthly_usd
+from .trial_etag import trial_etag
 
 from .checks import compare_recommendation, recommendations_of
 from .sharing import recommendation_of_user, session_remember
@@ -116,7 +120,7 @@ def trial_new(request):
         selected = request.POST.getlist("models")
     else:
         selected, notes = trial_default_models(user=request.user, wanted=request.GET.getlist("models"))
-        initial = {"models": selected}
+        initial = {"models": selected, "max_tokens": max_tokens_default(checks)}
         if rerun := request.GET.get("rerun"):
             source = Trial.objects.filter(pk=rerun, owner=request.user).prefetch_related("runs", "votes").first() if is_uuid(rerun) else None
             if source:
@@ -158,6 +162,7 @@ def trial(request, trial_id):
 
 
 @require_GET
+@condition(etag_func=trial_etag)
 def trial_run(request, trial_id, column):
     """One column, for the page's polling. Addressed by column, not run position: in a blind
     trial the position would tell which model a column holds."""
@@ -207,6 +212,19 @@ def trial_history(request):
     return render(request, "web/trial_history.html", context)
 
 
+def _costs_on_one_basis(s, checks, per_day):
+    """(cost per 1,000, busy-time monthly, (busy-and-idle monthly, its basis)) on the recommendation's
+    hardware: local runs from many trials were each priced on their own trial's basis, so they are
+    priced again here from their busy time."""
+    model = LanguageModel.objects.select_related("provider").filter(slug=s.slug).first()
+    if checks is None or model is None or not is_machine_priced(model) or s.mean_total_ms is None:
+        return s.cost_per_1k_requests_usd, monthly_usd(s.cost_per_1k_requests_usd, per_day), (None, "")
+    per_request, _ = run_cost(model, None, None, s.mean_total_ms / 1000, assumptions=recommendation_assumptions(checks),
+                              hardware=team_hardware(checks))
+    busy_and_idle = monthly_busy_and_idle(seconds_per_request=s.mean_total_ms / 1000, requests_per_day=per_day, recommendation=checks)
+    return 1000 * per_request, monthly_usd(1000 * per_request, per_day), busy_and_idle
+
+
 @require_GET
 def compare(request):
     slugs = [slug for slug in request.GET.getlist("model") if slug][:2]
@@ -220,5 +238,5 @@ def compare(request):
     per_day = checks.answers.get("requests_per_day") if checks else None
     context = {"models": models, "selects": (slugs + ["", ""])[:2], "per_model": per_model, "pair": pair,
                "checks": checks, "requests_per_day": per_day,
-               "rows": [(s, monthly_usd(s.cost_per_1k_requests_usd, per_day)) for s in per_model]}
+               "rows": [(s, *_costs_on_one_basis(s, checks, per_day)) for s in per_model]}
     return render(request, "web/compare.html", context)

@@ -9,9 +9,16 @@ from urllib.parse import urlparse
 
 from django.conf import settings
 
+from advisor.settings_env import settings_env_names
+
 # Names like OPENAI_API_KEY, HF_TOKEN, ANTHROPIC_KEY: anything else (ADVISOR_DATA_DIR, PATH, …) would
 # send that variable's value to a server as a key.
 KEY_NAME = re.compile(r"^[A-Z][A-Z0-9_]*_(KEY|TOKEN|API_KEY|APIKEY|SECRET)$")
+# Variables an API key variable may never name, even when PROVIDER_API_KEY_ENV_ALLOWED lists them:
+# their value (Django's secret key, a database or broker password) would go to a server as a key, and
+# an upstream that echoes headers would show it to a user. Besides these prefixes: every variable the
+# settings read, and every Django setting's name.
+RESERVED_PREFIXES = ("DJANGO_", "DATABASE_", "CELERY_", "ADVISOR_", "POSTGRES", "PG", "REDIS_", "RABBITMQ_", "AMQP_")
 METADATA_HOSTS = {"metadata.google.internal", "metadata", "metadata.goog"}
 METADATA_NETWORKS = [ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"),
                      ipaddress.ip_network("fd00:ec2::254/128")]
@@ -19,7 +26,12 @@ METADATA_NETWORKS = [ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_networ
 
 def api_key_env_problem(name: str) -> str | None:
     """Why `name` may not name an API key variable, or None."""
-    if not name or name in settings.PROVIDER_API_KEY_ENV_ALLOWED or KEY_NAME.match(name):
+    if not name:
+        return None
+    if name.upper().startswith(RESERVED_PREFIXES) or name in settings_env_names() or (name.isupper() and hasattr(settings, name)):
+        return (f"{name!r} names one of this installation's own variables or settings, not an API key: its value would be sent to the "
+                "provider's server. Use the variable that holds the provider's key (e.g. OPENAI_API_KEY).")
+    if name in settings.PROVIDER_API_KEY_ENV_ALLOWED or KEY_NAME.match(name):
         return None
     return (f"{name!r} does not look like an API key variable: use a name ending in _API_KEY, _KEY or _TOKEN "
             "(e.g. OPENAI_API_KEY), or add it to PROVIDER_API_KEY_ENV_ALLOWED.")

@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import os
+import time
 from urllib.parse import urlparse
 
 import httpx2
@@ -33,13 +34,57 @@ def _api_key(target: RunTarget) -> str:
 
 def client_for(target: RunTarget, request: GenerationRequest) -> openai.OpenAI:
     api_key = _api_key_checked(target)
-    return _client(target.base_url, api_key, min(settings.OPENAI_TIMEOUT_S, request.time_limit_s), settings.OPENAI_MAX_RETRIES)
+    # The run's own time limit, not a second one: a slow server fails the run when any run would.
+    return _client(target.base_url, api_key, request.time_limit_s, settings.OPENAI_MAX_RETRIES)
 
 
 @functools.lru_cache(maxsize=32)
 def _client(base_url: str, api_key: str, timeout: float, max_retries: int) -> openai.OpenAI:
     # One client per endpoint and process keeps its connections open between runs (saves ~25 ms of TTFT).
-    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries,
+                         http_client=guarded_http_client(base_url, timeout=timeout))
+
+
+class RedirectRefused(openai.OpenAIError):
+    """The server redirected to an address the base-URL guard refuses (an OpenAIError: the client
+    passes it on as is, without retrying)."""
+
+
+def guarded_http_client(base_url: str, *, timeout: float) -> httpx2.Client:
+    """The openai client's HTTP client, following redirects only to addresses the base-URL guard
+    accepts: a server must not send a call (and its answer, and what it can learn) to a cloud
+    metadata address the catalogue would refuse."""
+    base_host = urlparse(base_url).hostname
+
+    def guard(request: httpx2.Request) -> None:
+        # The base URL itself was checked before the call; a redirect elsewhere is checked here.
+        if request.url.host != base_host and (problem := base_url_problem(str(request.url), resolve=True)):
+            raise RedirectRefused(problem.replace("The base URL", f"A redirect from {base_host} to {request.url.host}"))
+
+    return openai.DefaultHttpxClient(timeout=timeout, event_hooks={"request": [guard]})
+
+
+class SecretScrubber:
+    """Streamed text with a secret replaced by [key], also when the secret arrives split over several
+    pieces: the end of the text that could begin the secret waits for the next piece (ordinary text
+    goes straight through, so the time to first token is unchanged)."""
+
+    def __init__(self, secret: str):
+        self.secret = secret if len(secret) >= 4 else ""
+        self.pending = ""
+
+    def feed(self, text: str) -> str:
+        if not self.secret:
+            return text
+        self.pending = (self.pending + text).replace(self.secret, "[key]")
+        held = next((size for size in range(min(len(self.secret) - 1, len(self.pending)), 0, -1)
+                     if self.pending.endswith(self.secret[:size])), 0)
+        released, self.pending = self.pending[:len(self.pending) - held], self.pending[len(self.pending) - held:]
+        return released
+
+    def flush(self) -> str:
+        released, self.pending = self.pending, ""
+        return released
 
 
 def user_message(exc: Exception, target: RunTarget) -> str:
@@ -58,7 +103,10 @@ def user_message(exc: Exception, target: RunTarget) -> str:
     if isinstance(exc, openai.BadRequestError):
         return f"{where} rejected the request: {_detail(exc, target)}"
     if isinstance(exc, openai.APITimeoutError):
-        return f"{where} did not answer in time: try again, lower max tokens, or raise OPENAI_TIMEOUT_S."
+        return (f"{where} did not answer within {settings.TRIAL_SOFT_TIME_LIMIT_S:g} s, the time limit of every run (TRIAL_SOFT_TIME_LIMIT_S): "
+                "try again, lower max tokens, or ask an admin to raise TRIAL_SOFT_TIME_LIMIT_S.")
+    if isinstance(exc, RedirectRefused):
+        return f"{exc} Nothing was sent there."
     if isinstance(exc, openai.APIConnectionError):
         return f"Cannot connect to {where}: check that the server is running and the base URL is right."
     if isinstance(exc, openai.InternalServerError):
@@ -115,8 +163,12 @@ def stream(target: RunTarget, request: GenerationRequest):
     client = client_for(target, request)
     yield Loading(f"Connecting to {urlparse(target.base_url).hostname}…")
     usage = None
+    timed_out = False
+    started = time.monotonic()
     answering = False  # the server has answered 200: a connection error from here on is a broken stream
     logprobs: list[float] = []
+    # An upstream may repeat the key it was sent (one echoed its request headers): it never reaches the output.
+    scrubber = SecretScrubber(_api_key(target))
     finish_reason = None
     try:
         response = _create(client, target, request)
@@ -126,10 +178,13 @@ def stream(target: RunTarget, request: GenerationRequest):
                 if chunk.usage is not None:
                     usage = chunk.usage
                 for choice in chunk.choices:
-                    if choice.delta and choice.delta.content:
-                        yield Token(choice.delta.content)
+                    if choice.delta and choice.delta.content and (text := scrubber.feed(choice.delta.content)):
+                        yield Token(text)
                     logprobs.extend(_token_logprobs(choice))
                     finish_reason = choice.finish_reason or finish_reason
+                if time.monotonic() - started >= request.time_limit_s:
+                    timed_out = True  # as the local runtimes do: stop, keep the text, say it timed out
+                    break
     except TRANSPORT_ERRORS as exc:  # a stream cut mid-way surfaces as an httpx2 transport error
         # The details stay in the server log (scrubbed of the key); the user gets words to act on.
         log.warning("Call to %s failed: %s", target.base_url, scrub(repr(exc), secrets=[_api_key(target)])[:1000])
@@ -137,13 +192,15 @@ def stream(target: RunTarget, request: GenerationRequest):
             raise RunError(f"The answer from {urlparse(target.base_url).hostname} broke off before it finished "
                            "(the connection closed mid-stream); the text so far is kept. Try again.") from exc
         raise RunError(user_message(exc, target)) from exc
-    if finish_reason is None:
+    if tail := scrubber.flush():
+        yield Token(tail)
+    if finish_reason is None and not timed_out:
         # A stream closed cleanly mid-answer (or a body that was no stream at all) is not an answer.
         raise RunError(CUT_OFF.format(where=urlparse(target.base_url).hostname))
     yield Usage(
         input_tokens=_token_count(usage.prompt_tokens, "prompt") if usage else None,
         output_tokens=_token_count(usage.completion_tokens, "completion") if usage else None,
-        confidence=confidence_summary(logprobs),
+        confidence=confidence_summary(logprobs), timed_out=timed_out,
     )
 
 
