@@ -25,7 +25,7 @@ The figures, with their sources (docs/api.md shows them too):
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from . import feasibility
 from .costs import DAYS_PER_MONTH, HOURS_PER_MONTH, hosted_monthly_usd
@@ -84,14 +84,14 @@ class Plan(NamedTuple):
     utilisation: float | None = None  # each copy's at the peak hour
     busy_hours_per_day: float | None = None
     monthly_cost_usd: float | None = None
-    cost_formula: str = ""
+    # (cost formula, notes), written when someone reads them: most plans are only weighed, never shown.
+    words: Callable[[], tuple[str, tuple[str, ...]]] | None = None
     quality: float = 0.0
     quality_source: str = ""
     quality_loss: float = 0.0
     reasoning_tokens: int = 0
     problems: tuple[Problem, ...] = ()
     within_budget: bool = True
-    notes: tuple[str, ...] = ()
     # What the same plan at another volume needs (cost_at): the device's figures, the devices it may use, their speed.
     spec: DeviceSpec | None = None
     most_devices: int = 0
@@ -111,6 +111,14 @@ class Plan(NamedTuple):
 
     def cost(self) -> float:
         return math.inf if self.monthly_cost_usd is None else self.monthly_cost_usd
+
+    @property
+    def cost_formula(self) -> str:
+        return self.words()[0] if self.words else ""
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.words()[1] if self.words else ()
 
     def to_dict(self, brief: bool = False) -> dict:
         """The CONTRACT's plan keys first, then what the pages show (`brief`: what a candidate's row needs)."""
@@ -212,23 +220,53 @@ def _copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: in
     return copy
 
 
+class _Figures(NamedTuple):
+    """What a model at one precision on one kind of device needs and gets, whatever the request."""
+
+    weights: float
+    active_b: float
+    active: float
+    kv_per_token: float
+    most: int  # devices a copy may span
+    usable: float  # GB a device
+    by_devices: dict  # k → (bandwidth, compute seconds a token): the same for every request
+
+
+_FIGURES: dict[tuple, _Figures] = {}
+
+
+def _figures(model: ModelSpec, device: DeviceSpec, precision: str, most_devices: int, speed) -> _Figures:
+    """Kept across answers: the per-request arithmetic (_new_copy) then only adds the request's KV cache."""
+    key = (model.slug, model.params_b, model.active_params_b, model.layers, model.kv_heads, model.head_dim, device.slug, device.kind,
+           device.memory_gb, device.bandwidth_gbs, device.fp16_tflops, device.int8_tops, precision, most_devices, speed)
+    figures = _FIGURES.get(key)
+    if figures is None:
+        if len(_FIGURES) > 20_000:
+            _FIGURES.clear()
+        bytes_per_param = PRECISIONS[precision][0]
+        active_b = model.active_params_b or model.params_b or 0.0
+        _FIGURES[key] = figures = _Figures((model.params_b or 0) * bytes_per_param, active_b, active_b * bytes_per_param, kv_gb_per_token(model),
+                                           most_devices if device.kind == "gpu" else 1, device.usable_gb, {})
+    return figures
+
+
 def _new_copy(model: ModelSpec, device: DeviceSpec, precision: str, input_tokens: int, output_tokens: int, most_devices: int,
               latency: str, speed: tuple[float, float, float] | None, max_streams: int) -> _Copy | None:
-    bytes_per_param = PRECISIONS[precision][0]
-    weights = (model.params_b or 0) * bytes_per_param
-    active_b = model.active_params_b or model.params_b or 0.0
-    active = active_b * bytes_per_param
-    kv = kv_gb_per_token(model) * max(input_tokens + output_tokens, MIN_CONTEXT_TOKENS)
-    k = _devices_to_hold(weights, kv, device, most_devices if device.kind == "gpu" else 1)
+    figures = _figures(model, device, precision, most_devices, speed)
+    weights, active_b, active = figures.weights, figures.active_b, figures.active
+    kv = figures.kv_per_token * max(input_tokens + output_tokens, MIN_CONTEXT_TOKENS)
+    k = _devices_to_hold(weights, kv, device, figures.most)
     if k is None:
         return None
-    bandwidth, efficiency, overhead_s = speed if speed else (device.bandwidth_gbs or 1.0, EFFICIENCY, 0.0)
-    bandwidth = _split(bandwidth, k) * efficiency
-    flops = _split(_compute_tflops(device, precision), k) * 1e12 * COMPUTE_UTILISATION
-    seconds_a_token = 2e9 * active_b / flops  # compute per stream per step
+    _, efficiency, overhead_s = speed if speed else (None, EFFICIENCY, 0.0)
+    if k not in figures.by_devices:
+        bandwidth = _split(speed[0] if speed else device.bandwidth_gbs or 1.0, k) * efficiency
+        flops = _split(_compute_tflops(device, precision), k) * 1e12 * COMPUTE_UTILISATION
+        figures.by_devices[k] = (bandwidth, 2e9 * active_b / flops)  # compute per stream per step
+    bandwidth, seconds_a_token = figures.by_devices[k]
     one_tps = 1 / max((active + kv) / bandwidth + overhead_s, 1e-9)
     memory = _memory_gb(weights, kv, k)
-    spare = k * device.usable_gb - memory
+    spare = k * figures.usable - memory
     streams = max(1, min(max_streams, 1 + (math.floor(spare / kv) if kv > 0 else max_streams)))
     if latency != "batch":
         # Each request a person watches keeps reading speed: no more streams than keep a step under
@@ -350,22 +388,28 @@ def _self_run_plan(model: ModelSpec, needs: Needs, device: DeviceSpec, where: st
     devices = replicas * copy.k
     busy_device_hours = needs.requests_per_day * seconds * copy.k / 3600  # a day
     cost = _cost(where, device, devices, busy_device_hours, needs.latency, assumptions)
+    words = functools.partial(_self_run_words, where, device, devices, busy_device_hours, needs.latency, assumptions, copy.streams, utilisation)
+    return Plan(
+        where, model.slug, device.slug, device.name, devices, replicas, copy.k, precision, copy.memory, copy.weights, copy.kv, copy.streams,
+        first, copy.one_tps, copy.throughput * replicas, utilisation, busy_device_hours, cost, words, quality, source, loss,
+        problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month,
+        spec=device, most_devices=most_devices, speed=speed,
+    )
+
+
+def _self_run_words(where: str, device: DeviceSpec, devices: int, busy_device_hours: float, latency: str, assumptions: CostAssumptions,
+                    streams: int, utilisation: float) -> tuple[str, tuple[str, ...]]:
     if where == "own":
         price = device.price_usd or 0.0
         formula = (f"{devices} × ${price:,.0f} ÷ {assumptions.amortization_months} months + power ({busy_device_hours * DAYS_PER_MONTH:,.0f} busy "
                    f"device-hours at {device.power_w or 0:,.0f} W, the rest at {assumptions.idle_power_share:.0%}) × ${assumptions.usd_per_kwh:g}/kWh")
     else:
-        hours = _rented_hours(devices, busy_device_hours, needs.latency)
-        formula = (f"{hours:,.0f} device-hours (started once a day for the work, an hour at least, stopped after)" if needs.latency == "batch"
+        hours = _rented_hours(devices, busy_device_hours, latency)
+        formula = (f"{hours:,.0f} device-hours (started once a day for the work, an hour at least, stopped after)" if latency == "batch"
                    else f"{devices} device{'s' if devices > 1 else ''} × {HOURS_PER_MONTH} h (on all month: someone waits on them)") + f" × ${device.rent_usd_per_hour:g}/h"
-    notes = (f"{copy.streams} requests decoded together per copy" if copy.streams > 1 else "one request at a time",
+    notes = (f"{streams} requests decoded together per copy" if streams > 1 else "one request at a time",
              f"peak hour at {PEAK_FACTOR:g}× the day's average rate: each copy {utilisation:.0%} busy")
-    return Plan(
-        where, model.slug, device.slug, device.name, devices, replicas, copy.k, precision, copy.memory, copy.weights, copy.kv, copy.streams,
-        first, copy.one_tps, copy.throughput * replicas, utilisation, busy_device_hours, cost, formula, quality, source, loss,
-        problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month, notes=notes,
-        spec=device, most_devices=most_devices, speed=speed,
-    )
+    return formula, notes
 
 
 def _order(problem: Problem) -> int:
@@ -484,6 +528,12 @@ def hosted_plan(model: ModelSpec, needs: Needs, batch: bool = False) -> Plan | N
     problems += _common_problems(model, needs, quality, 0.0)
     if not batch:
         problems += feasibility.latency_problems(needs.latency, first, HOSTED_TOKENS_PER_S)
+    return Plan(where, model.slug, first_token_s=first, tokens_per_s=None if batch else HOSTED_TOKENS_PER_S, monthly_cost_usd=cost,
+                words=functools.partial(_hosted_words, model, needs, batch, thinking, billed, factor), quality=quality, quality_source=source,
+                reasoning_tokens=thinking, problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month or not model.paid)
+
+
+def _hosted_words(model: ModelSpec, needs: Needs, batch: bool, thinking: int, billed: int, factor: float) -> tuple[str, tuple[str, ...]]:
     formula = (f"{needs.requests_per_day:,} × 30 × ({needs.input_tokens:,} × ${model.input_usd_per_mtok:g} + {billed:,} × ${model.output_usd_per_mtok:g}) ÷ 1,000,000"
                + (f" × {factor:g} (batch API)" if batch else ""))
     notes = [HOSTED_SPEED_SOURCE] if not batch else [f"answers within 24 h; {model.batch_discount:.0%} off ({model.batch_discount_source or 'provider batch API'})"]
@@ -491,9 +541,7 @@ def hosted_plan(model: ModelSpec, needs: Needs, batch: bool = False) -> Plan | N
         notes.append(f"bills about {thinking:,} hidden reasoning tokens a request as output" + (f" ({model.reasoning_tokens_source})" if model.reasoning_tokens_source else ""))
     elif model.reasoning_tokens:
         notes.append(f"thinking turned off: {needs.task.replace('_', ' ')} does not need it and the provider allows it")
-    return Plan(where, model.slug, first_token_s=first, tokens_per_s=None if batch else HOSTED_TOKENS_PER_S, monthly_cost_usd=cost,
-                cost_formula=formula, quality=quality, quality_source=source, reasoning_tokens=thinking,
-                problems=tuple(sorted(problems, key=_order)), within_budget=cost <= needs.budget_usd_month or not model.paid, notes=tuple(notes))
+    return formula, tuple(notes)
 
 
 def model_plans(model: ModelSpec, needs: Needs, own: OwnDevices, rentals: tuple[DeviceSpec, ...], assumptions: CostAssumptions) -> tuple[Plan, ...]:
