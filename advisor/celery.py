@@ -3,7 +3,10 @@ import os
 from celery import Celery
 from kombu import Queue
 
+from advisor.broker_files import use_atomic_filesystem_transport
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "advisor.settings")
+use_atomic_filesystem_transport()
 
 app = Celery("advisor")
 app.config_from_object("django.conf:settings", namespace="CELERY")
