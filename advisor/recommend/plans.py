@@ -451,17 +451,19 @@ def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostA
     ways = [(own.device, own.count, own.measured_speed, where)]
     if own.host is not None:
         ways.append((own.host, 1, None, "own"))
-    keyed = []
+    picks = []
     for device, count, speed, way in ways:
-        if keyed and keyed[0][0][0] <= min(fixed.values()) and keyed[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
+        if picks and picks[0][0][0] <= min(fixed.values()) and picks[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
             break  # the host's price alone is more than the plan on the GPUs: it cannot win
-        keyed += sorted(((_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), device, count, speed, way, q)
-                         for q in _worth_trying(device, fixed)), key=lambda item: item[0])
-    best = min(item[0] for item in keyed)
-    # Of those about as cheap as the cheapest, the first in the devices' order of preference.
-    _, device, count, speed, way, precision = next(
-        item for item in sorted(keyed, key=lambda item: (item[1] is own.host, _precisions(item[1]).index(item[5])))
-        if item[0][0] == best[0] and item[0][1] <= best[1] * (1 + SAME_COST) + 1e-9)
+        keyed = [(_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), q) for q in _worth_trying(device, fixed)]
+        best = min(key for key, _ in keyed)
+        # Of the precisions about as cheap as this device's cheapest, the first in its order of preference.
+        key, precision = next(item for item in sorted(keyed, key=lambda item: _precisions(device).index(item[1]))
+                              if item[0][0] == best[0] and item[0][1] <= best[1] * (1 + SAME_COST) + 1e-9)
+        picks.append(((key[0], key[1]), device, count, speed, way, precision))
+    # Between the GPUs and the machine's own CPU, the cheaper pick (the GPUs on a tie), so that a GPU never
+    # leaves a team worse off than its host alone would.
+    _, device, count, speed, way, precision = min(picks, key=lambda item: item[0])
     return _self_run_plan(model, needs, device, way, precision, count, speed, assumptions)
 
 
