@@ -437,11 +437,6 @@ def _worth_trying(device: DeviceSpec, fixed: dict[str, int]) -> tuple[str, ...]:
     return tuple(tried)
 
 
-# Precisions whose costs are within this share of the cheapest count as costing the same: the
-# device's preferred one is kept (8-bit for serving: a few dollars of power do not buy 4-bit weights).
-SAME_COST = 0.05
-
-
 def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions) -> Plan | None:
     """The cheapest precision on the team's devices (a GPU machine's own CPU and RAM included)."""
     if own.device is None or model.params_b is None or not model.open_weights:
@@ -452,18 +447,16 @@ def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostA
     if own.host is not None:
         ways.append((own.host, 1, None, "own"))
     picks = []
-    for device, count, speed, way in ways:
-        if picks and picks[0][0][0] <= min(fixed.values()) and picks[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
+    for order, (device, count, speed, way) in enumerate(ways):
+        if picks and min(picks)[0][0] <= min(fixed.values()) and min(picks)[0][1] < (device.price_usd or 0) / assumptions.amortization_months:
             break  # the host's price alone is more than the plan on the GPUs: it cannot win
-        keyed = [(_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), q) for q in _worth_trying(device, fixed)]
-        best = min(key for key, _ in keyed)
-        # Of the precisions about as cheap as this device's cheapest, the first in its order of preference.
-        key, precision = next(item for item in sorted(keyed, key=lambda item: _precisions(device).index(item[1]))
-                              if item[0][0] == best[0] and item[0][1] <= best[1] * (1 + SAME_COST) + 1e-9)
-        picks.append(((key[0], key[1]), device, count, speed, way, precision))
-    # Between the GPUs and the machine's own CPU, the cheaper pick (the GPUs on a tie), so that a GPU never
-    # leaves a team worse off than its host alone would.
-    _, device, count, speed, way, precision = min(picks, key=lambda item: item[0])
+        picks += [((key[0], key[1]), order, _precisions(device).index(q), device, count, speed, way, q)
+                  for q in _worth_trying(device, fixed) for key in [_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed)]]
+    # The cheapest precision on the cheaper of the GPUs and the machine's own CPU, so that the option costs
+    # the least of its plans (a dearer preferred precision made twice the volume cheaper, once the
+    # preferred one stopped serving it, and a GPU worse than its host alone); on a tie, the GPUs and the
+    # device's preferred precision (8-bit for serving, 4-bit on CPUs and unified memory).
+    *_, device, count, speed, way, precision = min(picks, key=lambda item: item[:3])
     return _self_run_plan(model, needs, device, way, precision, count, speed, assumptions)
 
 
