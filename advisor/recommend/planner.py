@@ -109,52 +109,61 @@ def hybrid_share(needs: Needs) -> tuple[float, str]:
 
 
 def _tail_plan(choice: ModelChoice, needs: Needs, share: float, own: OwnDevices, rentals, assumptions) -> Plan:
-    """The tail model's plan for its share of the volume, on the same way of running as its best plan."""
+    """The tail model's cheapest plan for its share of the volume, whichever way it runs: the way that is
+    cheapest for all the requests need not be for a share of them (own devices cost the same at any volume,
+    rent follows it)."""
     part = replace(needs, requests_per_day=max(1, round(needs.requests_per_day * share)))
-    same = [p for p in model_plans(choice.model, part, own, rentals, assumptions) if p.where == choice.plan.where]
-    return min(same, key=_key) if same else choice.plan
+    return min(model_plans(choice.model, part, own, rentals, assumptions), key=_key, default=choice.plan)
+
+
+def _pair(needs: Needs, first: Plan, tail: Plan, share: float, source: str, own: OwnDevices, assumptions) -> HybridPlan:
+    quality = (1 - share) * first.quality + share * tail.quality
+    shared = 0.0
+    problems = [p for p in tail.problems]
+    if first.where == tail.where == "own" and own.device is not None:
+        if own.device.kind == "gpu":
+            if first.count + tail.count > own.count:
+                problems.append(Problem("memory", f"the SLM's {first.count} and the tail's {tail.count} devices are more than your {own.count}"))
+        elif (first.memory_gb or 0) + (tail.memory_gb or 0) <= own.device.usable_gb:
+            # One host holds both: its price is counted once.
+            shared = min(first.count, tail.count) * (own.device.price_usd or 0) / assumptions.amortization_months
+        else:
+            problems.append(Problem("memory", f"both models together need {(first.memory_gb or 0) + (tail.memory_gb or 0):,.0f} GB; "
+                                              f"{own.device.usable_gb:,.0f} GB is usable"))
+    bar = feasibility.QUALITY_BAR[needs.quality]
+    if (p := feasibility.quality_problem(quality, bar, needs.quality, needs.task, " expected with the routing")):
+        problems.append(p)
+    return HybridPlan(first, tail, share, source, quality, first.cost() + tail.cost() - shared, shared, tuple(problems))
 
 
 def _hybrid(needs: Needs, slm: Sequence[ModelChoice], llm: Sequence[ModelChoice], own: OwnDevices, rentals,
             assumptions) -> HybridPlan | None:
     """The SLM's cheapest plan that meets everything but the quality bar, for every request (a cascade
-    sees each first), with the cheapest LLM that meets every requirement for the escalated share."""
+    sees each first), with the cheapest LLM that meets every requirement for the escalated share, each
+    pair priced as the plan it would be (the tail planned for its share), so that the cheapest is chosen."""
     share, source = hybrid_share(needs)
     # The pair is picked at the assumed share, so that a policy calibrated for it (its measured share)
     # prices the same pair rather than moving the advice to another.
-    assumed, _ = hybrid_share(replace(needs, calibrated_share=None)) if needs.calibrated_share is not None else (share, source)
+    assumed, assumed_source = hybrid_share(replace(needs, calibrated_share=None)) if needs.calibrated_share is not None else (share, source)
     bar = feasibility.QUALITY_BAR[needs.quality]
     firsts = [c for c in slm if all(p.requirement == "quality" for p in c.plan.problems)]
-    tails = sorted((c for c in llm if c.plan.feasible), key=lambda c: (c.plan.cost(), -c.plan.quality))
+    tails = [(c, _tail_plan(c, needs, assumed, own, rentals, assumptions)) for c in llm if c.plan.feasible]
+    tails.sort(key=lambda t: (t[1].cost(), -t[1].quality))
     pairs = []
     for first in firsts:
-        stronger = [t for t in tails if t.plan.quality >= first.plan.quality + TAIL_MARGIN]
+        stronger = [t for t in tails if t[1].quality >= first.plan.quality + TAIL_MARGIN]
         # The cheapest tail that lifts the expected quality to the bar, else the strongest.
         need = (bar - (1 - assumed) * first.plan.quality) / assumed if assumed > 0 else -math.inf
-        tail = next((t for t in stronger if t.plan.quality >= need), max(stronger, key=lambda t: t.plan.quality, default=None))
+        tail = next((t for t in stronger if t[1].quality >= need), max(stronger, key=lambda t: t[1].quality, default=None))
         if tail is not None:
-            expected = (1 - assumed) * first.plan.quality + assumed * tail.plan.quality
-            pairs.append((expected < bar, first.plan.cost() + assumed * tail.plan.cost(), -expected, first, tail))
+            hybrid = _pair(needs, first.plan, tail[1], assumed, assumed_source, own, assumptions)
+            pairs.append((hybrid.quality < bar, len(hybrid.problems), hybrid.cost(), -hybrid.quality, first, tail[0], hybrid))
     if not pairs:
         return None
-    *_, first, tail_choice = min(pairs, key=lambda pair: pair[:3])
-    tail = _tail_plan(tail_choice, needs, share, own, rentals, assumptions)
-    quality = (1 - share) * first.plan.quality + share * tail.quality
-    shared = 0.0
-    problems = [p for p in tail.problems]
-    if first.plan.where == tail.where == "own" and own.device is not None:
-        if own.device.kind == "gpu":
-            if first.plan.count + tail.count > own.count:
-                problems.append(Problem("memory", f"the SLM's {first.plan.count} and the tail's {tail.count} devices are more than your {own.count}"))
-        elif (first.plan.memory_gb or 0) + (tail.memory_gb or 0) <= own.device.usable_gb:
-            # One host holds both: its price is counted once.
-            shared = min(first.plan.count, tail.count) * (own.device.price_usd or 0) / assumptions.amortization_months
-        else:
-            problems.append(Problem("memory", f"both models together need {(first.plan.memory_gb or 0) + (tail.memory_gb or 0):,.0f} GB; "
-                                              f"{own.device.usable_gb:,.0f} GB is usable"))
-    if (p := feasibility.quality_problem(quality, bar, needs.quality, needs.task, " expected with the routing")):
-        problems.append(p)
-    return HybridPlan(first.plan, tail, share, source, quality, first.plan.cost() + tail.cost() - shared, shared, tuple(problems))
+    *_, first, tail_choice, hybrid = min(pairs, key=lambda pair: pair[:4])
+    if share == assumed:
+        return hybrid
+    return _pair(needs, first.plan, _tail_plan(tail_choice, needs, share, own, rentals, assumptions), share, source, own, assumptions)
 
 
 def _relaxations(best: dict) -> tuple[Relaxation, ...]:

@@ -437,11 +437,6 @@ def _worth_trying(device: DeviceSpec, fixed: dict[str, int]) -> tuple[str, ...]:
     return tuple(tried)
 
 
-# Precisions whose costs are within this share of the cheapest count as costing the same: the
-# device's preferred one is kept (8-bit for serving: a few dollars of power do not buy 4-bit weights).
-SAME_COST = 0.05
-
-
 def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostAssumptions) -> Plan | None:
     """The cheapest precision on the team's devices (a GPU machine's own CPU and RAM included)."""
     if own.device is None or model.params_b is None or not model.open_weights:
@@ -451,17 +446,17 @@ def own_plan(model: ModelSpec, needs: Needs, own: OwnDevices, assumptions: CostA
     ways = [(own.device, own.count, own.measured_speed, where)]
     if own.host is not None:
         ways.append((own.host, 1, None, "own"))
-    keyed = []
-    for device, count, speed, way in ways:
-        if keyed and keyed[0][0][0] <= min(fixed.values()) and keyed[0][0][1] < (device.price_usd or 0) / assumptions.amortization_months:
+    picks = []
+    for order, (device, count, speed, way) in enumerate(ways):
+        if picks and min(picks)[0][0] <= min(fixed.values()) and min(picks)[0][1] < (device.price_usd or 0) / assumptions.amortization_months:
             break  # the host's price alone is more than the plan on the GPUs: it cannot win
-        keyed += sorted(((_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed), device, count, speed, way, q)
-                         for q in _worth_trying(device, fixed)), key=lambda item: item[0])
-    best = min(item[0] for item in keyed)
-    # Of those about as cheap as the cheapest, the first in the devices' order of preference.
-    _, device, count, speed, way, precision = next(
-        item for item in sorted(keyed, key=lambda item: (item[1] is own.host, _precisions(item[1]).index(item[5])))
-        if item[0][0] == best[0] and item[0][1] <= best[1] * (1 + SAME_COST) + 1e-9)
+        picks += [((key[0], key[1]), order, _precisions(device).index(q), device, count, speed, way, q)
+                  for q in _worth_trying(device, fixed) for key in [_rank_key(model, needs, device, way, q, count, speed, assumptions, fixed)]]
+    # The cheapest precision on the cheaper of the GPUs and the machine's own CPU, so that the option costs
+    # the least of its plans (a dearer preferred precision made twice the volume cheaper, once the
+    # preferred one stopped serving it, and a GPU worse than its host alone); on a tie, the GPUs and the
+    # device's preferred precision (8-bit for serving, 4-bit on CPUs and unified memory).
+    *_, device, count, speed, way, precision = min(picks, key=lambda item: item[:3])
     return _self_run_plan(model, needs, device, way, precision, count, speed, assumptions)
 
 
