@@ -107,7 +107,7 @@ def test_evaluation_runs_both_models_on_the_worker_judges_each_pair_and_prices_t
 def _pending_evaluation(owner, models, prompts: int, max_tokens: int) -> Evaluation:
     """An evaluation with all its runs waiting, as evaluation_start leaves it before its first dispatch."""
     suite = Suite.objects.create(owner=owner, name="kill test")
-    items = [SuiteItem.objects.create(suite=suite, position=i, prompt=f"Count from {i} to {i + 20}, one number per line.") for i in range(prompts)]
+    items = [SuiteItem.objects.create(suite=suite, position=i, prompt=f"Count from {i} to {i + 60}, one number per line.") for i in range(prompts)]
     evaluation = Evaluation.objects.create(owner=owner, suite=suite, model_slugs=[m.slug for m in models], max_tokens=max_tokens)
     for item in items:
         for model in models:
@@ -120,7 +120,9 @@ def test_a_worker_killed_with_sigkill_mid_evaluation_loses_nothing_and_calls_not
     # takes none of these runs. Each picks the evaluation up at start (the re-dispatch at worker start).
     data_dir = data_dir_with_prepared_models(tmp_path / "data")
     env = worker_env(ADVISOR_DATA_DIR=str(data_dir))
-    evaluation = _pending_evaluation(user, [bundled_model, served_model], prompts=3, max_tokens=16)
+    # Runs long enough (64 tokens, the count is longer) that the kill lands while one is going: at
+    # 16 tokens a local run took ~0.1 s and finished between the look and the kill.
+    evaluation = _pending_evaluation(user, [bundled_model, served_model], prompts=3, max_tokens=64)
     runs = EvaluationRun.objects.filter(evaluation=evaluation)
 
     victim = start_worker(env, name=f"victim{os.getpid()}", log_path=tmp_path / "victim.log")
